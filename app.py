@@ -1,0 +1,273 @@
+"""Verbatim web chat: `python app.py` serves the chat over the default index (built from corpus/ on first start).
+
+Layout and wiring only: what the page shows and does is built by assistant.webui, tested without a browser.
+Binds 127.0.0.1:7860 unless GRADIO_SERVER_NAME / GRADIO_SERVER_PORT say otherwise; a network address needs
+sign-in (VERBATIM_USERS or VERBATIM_USERS_FILE).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import gradio as gr
+
+from assistant import Assistant, webui
+from assistant.answer import QuestionError
+from assistant.feedback import append_feedback, feedback_record
+from embeddings.loaders import SUPPORTED
+from embeddings.settings import Settings
+
+EXAMPLES = (   # about the bundled corpus; shown on an empty chat
+    "How is SoFi USD backed?",
+    "Why did SoFi leave the crypto market and then come back?",
+    "What does the notice say about RWA tokenization?",
+    "Which earlier notice does it repeal?",
+)
+
+# Runs once per component; clicks are delegated, so cards re-rendered later still open the viewer.
+SOURCES_JS = """
+const open = (card) => {
+  element.querySelectorAll('.vb-card.vb-active').forEach((c) => c.classList.remove('vb-active'));
+  card.classList.add('vb-active');
+  trigger('click', {cite: Number(card.dataset.cite)});
+};
+element.addEventListener('click', (e) => { const card = e.target.closest('[data-cite]'); if (card) open(card); });
+element.addEventListener('keydown', (e) => {
+  const card = e.target.closest('[data-cite]');
+  if (card && (e.key === 'Enter' || e.key === ' ')) { e.preventDefault(); open(card); }
+});
+"""
+
+# Scroll the document (not the page) so the quote sits a third of the way down, then bring the viewer into view.
+VIEWER_JS = """
+watch('value', () => {
+  const hit = element.querySelector('#verbatim-hit');
+  const box = element.querySelector('.vb-doc');
+  if (!hit || !box) return;
+  box.scrollTop = Math.max(0, hit.offsetTop - box.clientHeight / 3);
+  element.scrollIntoView({block: 'nearest', behavior: 'smooth'});
+});
+"""
+
+CSS = """
+.vb-brand h1 { margin: 0; font-size: 1.6rem; }
+.vb-brand p { margin: 2px 0 0; color: var(--body-text-color-subdued); }
+#vb-stats { text-align: right; align-self: center; }
+.vb-stats { font-size: 0.85rem; color: var(--body-text-color-subdued); }
+.vb-empty { padding: 14px; border: 1px dashed var(--border-color-primary); border-radius: 10px;
+            color: var(--body-text-color-subdued); font-size: 0.9rem; }
+.vb-sources { display: flex; flex-direction: column; gap: 10px; }
+.vb-head { font-weight: 600; font-size: 0.85rem; text-transform: uppercase; letter-spacing: 0.04em;
+           color: var(--body-text-color-subdued); }
+.vb-card { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 10px 12px;
+           cursor: pointer; background: var(--background-fill-primary); transition: border-color 0.15s; }
+.vb-card:hover, .vb-card:focus { border-color: var(--color-accent); outline: none; }
+.vb-card.vb-active { border-color: var(--color-accent); box-shadow: 0 0 0 2px var(--color-accent-soft); }
+.vb-card-head, .vb-doc-head { display: flex; gap: 8px; align-items: baseline; font-size: 0.85rem; }
+.vb-num { font-weight: 700; color: var(--color-accent); }
+.vb-where { flex: 1; min-width: 0; display: flex; flex-direction: column; }
+.vb-title, .vb-doc-title { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.vb-title { color: var(--body-text-color-subdued); font-size: 0.8rem; }
+.vb-section, .vb-doc-title { font-weight: 600; }
+.vb-doc-title { flex: 1; min-width: 0; }
+.vb-score { color: var(--body-text-color-subdued); font-variant-numeric: tabular-nums; white-space: nowrap; }
+.vb-context { white-space: pre-wrap; font-size: 0.9rem; line-height: 1.5; margin-top: 6px; }
+.vb-source { font-size: 0.75rem; color: var(--body-text-color-subdued); margin-top: 4px; word-break: break-all; }
+.vb-viewer { border: 1px solid var(--border-color-primary); border-radius: 10px; overflow: hidden; }
+.vb-doc-head { padding: 8px 12px; background: var(--background-fill-secondary);
+               border-bottom: 1px solid var(--border-color-primary); }
+.vb-doc-head { flex-wrap: wrap; }
+.vb-doc-head .vb-source { margin: 0; flex-basis: 100%; }
+.vb-doc { position: relative; white-space: pre-wrap; font-size: 0.9rem; line-height: 1.55; padding: 10px 14px;
+          max-height: 440px; overflow: auto; }
+.vb-passage { background: rgba(250, 204, 21, 0.16); }
+.vb-sources mark, .vb-doc mark { background: #fde047; color: #1c1917; border-radius: 2px; padding: 0 1px; }
+.vb-doc mark.vb-near { background: #bfdbfe; }
+#verbatim-hit { outline: 2px solid #f59e0b; }
+.vb-quote { margin: 0 0 8px; }
+.vb-cite { font-weight: 700; color: var(--color-accent); white-space: nowrap; }
+.vb-abstain { margin: 0; font-style: italic; }
+#vb-library .vb-library { width: 100%; border-collapse: collapse; border: none; font-size: 0.9rem; }
+#vb-library .vb-library tr { border: none; }
+#vb-library .vb-library th, #vb-library .vb-library td { border: none; border-bottom: 1px solid var(--border-color-primary);
+                                 padding: 6px 8px; text-align: left; vertical-align: top; }
+.vb-library th { font-weight: 600; color: var(--body-text-color-subdued); }
+.vb-library td.vb-source { margin: 0; }
+.vb-status { padding: 8px 12px; border-radius: 8px; font-size: 0.9rem; }
+.vb-ok { background: rgba(34, 197, 94, 0.12); border: 1px solid rgba(34, 197, 94, 0.5); }
+.vb-error { background: rgba(239, 68, 68, 0.12); border: 1px solid rgba(239, 68, 68, 0.6); }
+"""
+
+
+def build_app(bot: Assistant, settings: Settings) -> gr.Blocks:
+    """The chat page over `bot`: chat with sources and document viewer, library, feedback, and the /ask API.
+
+    Uploads and feedback are kept beside the index folder (webui.uploads_dir, webui.feedback_path).
+    """
+    uploads_dir = webui.uploads_dir(settings)
+    feedback_path = webui.feedback_path(settings)
+
+    def chat_outputs(turns: list[webui.Turn], shown: int | None) -> tuple[Any, ...]:
+        answer = turns[shown].answer if shown is not None else None
+        cites = webui.citations(answer) if answer is not None else ()
+        return (webui.chat_messages(turns), turns, shown, webui.sources_html(answer, cites),
+                webui.viewer_html(None, None))
+
+    def respond(question: str, turns: list[webui.Turn]) -> tuple[Any, ...]:
+        history = tuple(t.question for t in turns)
+        try:
+            answer = bot.ask(question, history=history)
+        except QuestionError as e:
+            raise gr.Error(str(e)) from None
+        turns = [*turns, webui.Turn(question, history, answer)]
+        return ("", *chat_outputs(turns, len(turns) - 1))
+
+    def respond_example(turns: list[webui.Turn], evt: gr.SelectData) -> tuple[Any, ...]:
+        return respond(evt.value["text"], turns)
+
+    def show_turn(turns: list[webui.Turn], evt: gr.SelectData) -> tuple[Any, ...]:
+        return chat_outputs(turns, evt.index // 2)[2:]
+
+    def clear() -> tuple[Any, ...]:
+        return chat_outputs([], None)
+
+    def open_source(turns: list[webui.Turn], shown: int | None, evt: gr.EventData) -> str:
+        number = (evt._data or {}).get("cite")   # sent by SOURCES_JS
+        cite = next((c for c in webui.citations(turns[shown].answer) if c.number == number), None) \
+            if shown is not None else None
+        if cite is None:
+            return webui.viewer_html(None, None)
+        try:
+            document = bot.document(cite.doc_id)
+        except KeyError:
+            return webui.status_html("That document has been removed from the library.", ok=False)
+        return webui.viewer_html(document, cite)
+
+    def vote(turns: list[webui.Turn], evt: gr.LikeData) -> None:
+        if evt.liked not in (True, False):   # a vote withdrawn: nothing to record
+            return
+        turn = turns[evt.index // 2]
+        append_feedback(feedback_path, feedback_record(turn.question, turn.history, turn.answer, evt.liked))
+        gr.Info("Thanks: your vote was saved.")
+
+    def library() -> tuple[Any, ...]:
+        infos = bot.documents()
+        return (webui.library_line(infos), webui.library_html(infos),
+                gr.Dropdown(choices=webui.library_choices(infos), value=None))
+
+    def upload(files: list[str] | None, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> tuple[Any, ...]:
+        progress(0, desc="Indexing…")
+        try:
+            line = webui.add_uploads(bot, files or [], uploads_dir, settings.max_upload_bytes)
+        except webui.LibraryError as e:
+            return (webui.status_html(str(e), ok=False), None, gr.skip(), gr.skip(), gr.skip())
+        return (webui.status_html(line), None, *library())
+
+    def remove(doc_id: str | None) -> tuple[Any, ...]:
+        if not doc_id:
+            return (webui.status_html("Pick a document to remove first.", ok=False), gr.skip(), gr.skip(), gr.skip())
+        try:
+            notice = webui.remove_document(bot, doc_id, uploads_dir)
+        except webui.LibraryError as e:
+            return (webui.status_html(str(e), ok=False), *library())
+        return (webui.status_html(notice), *library())
+
+    def ask(question: str, history: list[str] | str | None = None) -> dict[str, Any]:
+        """Answer `question` (after the earlier questions `history`, a list or its JSON) with the Answer JSON."""
+        try:
+            return bot.ask(question, history=webui.parse_history(history)).to_dict()
+        except ValueError as e:   # QuestionError is a ValueError too
+            raise gr.Error(str(e)) from None
+
+    with gr.Blocks(title="Verbatim", fill_width=True, analytics_enabled=False) as demo:
+        turns = gr.State([])
+        shown = gr.State(None)
+        with gr.Row(equal_height=True):
+            gr.HTML('<div class="vb-brand"><h1>Verbatim</h1><p>Answers quoted word for word from your '
+                    'documents, with every source one click away.</p></div>', scale=4)
+            stats = gr.HTML(webui.library_line(bot.documents()), scale=1, elem_id="vb-stats", min_width=160)
+        with gr.Tabs():
+            with gr.Tab("Chat", id="chat"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=5):
+                        chatbot = gr.Chatbot(
+                            label="Chat", show_label=False, elem_id="vb-chat", height=620, buttons=["copy"],
+                            latex_delimiters=[], allow_tags=False, examples=[{"text": q} for q in EXAMPLES],
+                            placeholder="Ask a question; the answer quotes the documents word for word.",
+                        )
+                        with gr.Row():
+                            question = gr.Textbox(placeholder="Ask about the documents…", show_label=False,
+                                                  scale=8, autofocus=True, elem_id="vb-question", max_lines=4)
+                            ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="vb-ask")
+                            clear_btn = gr.Button("Clear chat", scale=1, min_width=130, elem_id="vb-clear")
+                    with gr.Column(scale=4):
+                        sources = gr.HTML(webui.sources_html(None, ()), js_on_load=SOURCES_JS,
+                                          elem_id="vb-sources", max_height=430)
+                        viewer = gr.HTML(webui.viewer_html(None, None), js_on_load=VIEWER_JS,
+                                         elem_id="vb-viewer")
+            with gr.Tab("Library", id="library"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=2):
+                        files = gr.File(label="Add documents: drop files here or click to choose "
+                                              f"({' '.join(sorted(SUPPORTED))})",
+                                        file_count="multiple", file_types=sorted(SUPPORTED), type="filepath",
+                                        elem_id="vb-upload")
+                        status = gr.HTML(elem_id="vb-status")
+                    with gr.Column(scale=3):
+                        table = gr.HTML(webui.library_html(bot.documents()), elem_id="vb-library")
+                        with gr.Row():
+                            pick = gr.Dropdown(label="Remove a document", choices=[], scale=4, elem_id="vb-pick")
+                            remove_btn = gr.Button("Remove", variant="stop", scale=1, elem_id="vb-remove")
+
+        chat_io = [chatbot, turns, shown, sources, viewer]
+        private = {"api_visibility": "private"}
+        question.submit(respond, [question, turns], [question, *chat_io], **private)
+        ask_btn.click(respond, [question, turns], [question, *chat_io], **private)
+        chatbot.example_select(respond_example, [turns], [question, *chat_io], **private)
+        chatbot.select(show_turn, [turns], [shown, sources, viewer], **private)
+        clear_btn.click(clear, None, chat_io, **private)
+        chatbot.clear(clear, None, chat_io, **private)
+        chatbot.like(vote, [turns], None, **private)
+        sources.click(open_source, [turns, shown], viewer, **private)
+        files.upload(upload, [files], [status, files, stats, table, pick], **private)
+        remove_btn.click(remove, [pick], [status, stats, table, pick], **private)
+        demo.load(library, None, [stats, table, pick], show_progress="hidden", **private)
+        gr.api(ask, api_name="ask")
+    return demo
+
+
+def launch_options(settings: Settings, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Keyword arguments of `launch`: sign-in, the address to bind, the upload limit, the page style."""
+    env = dict(os.environ if env is None else env)
+    users = webui.users_from_env(env)
+    host, note = webui.server_name(env, signed_in=bool(users))
+    if note:
+        print(note, file=sys.stderr)
+    return {
+        "server_name": host,
+        "auth": users or None,
+        "auth_message": "Sign in with your staff account." if users else None,
+        "max_file_size": settings.max_upload_bytes,
+        "css": CSS,
+        # System fonts: the default theme fetches web fonts, which a staff network may not reach.
+        "theme": gr.themes.Soft(primary_hue="amber", secondary_hue="slate",
+                                font=["ui-sans-serif", "system-ui", "sans-serif"],
+                                font_mono=["ui-monospace", "monospace"]),
+        "footer_links": ["api"],
+        "run_history": False,   # questions about staff documents stay out of the browser's storage
+    }
+
+
+def main(settings: Settings | None = None) -> None:
+    """Open the assistant (building the index from corpus/ when missing, with progress) and serve the chat."""
+    settings = settings or Settings.from_env()
+    if not (settings.index_dir / "manifest.json").is_file():
+        print(f"No index at {settings.index_dir}: building it from corpus/ (first start, about a minute)…",
+              file=sys.stderr, flush=True)
+    bot = Assistant.open(settings, progress=True)
+    build_app(bot, settings).queue().launch(**launch_options(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""What `ask` returns: quotes and passages with their offsets, and the Answer JSON of DESIGN.md."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+ABSTAIN_TEXT = "The documents don't say. The nearest passages are listed below, in case they help."
+
+
+class QuestionError(ValueError):
+    """A question that cannot be asked as given (empty, only punctuation, too long); the message says the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A sentence (or neighbouring sentences) quoted verbatim. Invariant: document.text[start:end] == text."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    score: float
+    source: str = ""
+    title: str = ""
+    section: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A passage retrieval found for a question, with its fused score. document.text[start:end] == text."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    score: float
+    source: str = ""
+    title: str = ""
+    section: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    question: str
+    quotes: tuple[Quote, ...]      # best first; empty: the documents do not answer it
+    passages: tuple[Found, ...]    # what retrieval found, best first
+    confidence: float              # calibrated probability that the first quote answers the question
+
+    @property
+    def abstained(self) -> bool:
+        return not self.quotes
+
+    @property
+    def text(self) -> str:
+        """The answer shown to the user: the quotes' texts only, or the plain abstention."""
+        if self.abstained:
+            return ABSTAIN_TEXT
+        return "\n\n".join(q.text for q in self.quotes)
+
+    def to_dict(self, id: str | None = None) -> dict[str, Any]:
+        """The Answer JSON of DESIGN.md (with `id` first when given)."""
+        out: dict[str, Any] = {} if id is None else {"id": id}
+        out.update(
+            question=self.question,
+            answer=self.text,
+            abstained=self.abstained,
+            confidence=round(self.confidence, 4),
+            quotes=[_span_dict(q) for q in self.quotes],
+            passages=[_span_dict(p) for p in self.passages],
+        )
+        return out
+
+
+def _span_dict(span: Quote | Found) -> dict[str, Any]:
+    return {
+        "text": span.text,
+        "doc_id": span.doc_id,
+        "source": span.source,
+        "title": span.title,
+        "section": span.section,
+        "start": span.start,
+        "end": span.end,
+        "score": round(span.score, 4),
+    }

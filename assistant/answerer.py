@@ -1,0 +1,131 @@
+"""From retrieved passages to an Answer: rank their sentences, quote the best verbatim, or abstain.
+
+Quotes are spans of the document text (neighbouring sentences joined when the answer runs across
+them, or when a sentence only introduces a list with a colon); a question or a fragment of under three
+words is never quoted. Abstains when the best sentence's probability is under `abstain_below`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.answer import Answer, Found, Quote
+from assistant.question import Query
+from assistant.ranking import FEATURES, Candidate, Ranker, features
+from assistant.retrieval import Retrieved
+from embeddings.lexical import terms
+from embeddings.settings import Settings
+from embeddings.store import Index
+
+_KEY_SHIFT = 1 << 40   # sentence key = doc row * 2**40 + start: sorted, since rows of a document are contiguous
+MIN_QUOTE_WORDS = 3
+SECOND_QUOTE_RATIO = 0.6   # a further quote must score at least this share of the best one
+
+
+def sentence_keys(index: Index) -> np.ndarray:
+    return index.s_doc.astype(np.int64) * _KEY_SHIFT + index.s_start
+
+
+def candidate_rows(index: Index, keys: np.ndarray, passage_rows: np.ndarray) -> list[tuple[int, int]]:
+    """(sentence row, rank of the first retrieved passage it overlaps), in order of first appearance."""
+    seen: dict[int, int] = {}
+    for rank, p in enumerate(passage_rows.tolist()):
+        doc, p_start, p_end = int(index.p_doc[p]), int(index.p_start[p]), int(index.p_end[p])
+        lo = max(int(np.searchsorted(keys, doc * _KEY_SHIFT + p_start, "right")) - 1, 0)
+        hi = int(np.searchsorted(keys, doc * _KEY_SHIFT + p_end, "left"))
+        for s in range(lo, hi):
+            if int(index.s_doc[s]) == doc and int(index.s_end[s]) > p_start:
+                seen.setdefault(s, rank)
+    return list(seen.items())
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """The candidate sentences of a question with their features and probability of answering it."""
+
+    rows: np.ndarray     # (n,) sentence rows
+    texts: list[str]
+    x: np.ndarray        # (n, len(FEATURES)) features
+    prob: np.ndarray     # (n,) probability; 0 for what may never be quoted
+
+
+def score_sentences(index: Index, keys: np.ndarray, query: Query, query_vec: np.ndarray, found: Retrieved,
+                    ranker: Ranker) -> Scored:
+    """Features and probabilities of every sentence of the retrieved passages."""
+    rows = candidate_rows(index, keys, found.rows)
+    sent_rows = np.array([s for s, _ in rows], dtype=np.int64)
+    texts = [index.documents[int(index.s_doc[s])].text[int(index.s_start[s]):int(index.s_end[s])] for s in sent_rows]
+    if not rows:
+        return Scored(sent_rows, texts, np.zeros((0, len(FEATURES)), np.float32), np.zeros(0))
+    own_terms = [frozenset(terms(t)) for t in texts]
+    cos = index.sentence_vecs[sent_rows] @ query_vec.reshape(-1)
+    bm25_all = index.bm25_sentences.scores(list(query.terms))
+    bm25 = bm25_all[sent_rows] if len(bm25_all) else np.zeros(len(sent_rows))
+    bm25 = bm25 / (bm25.max() or 1.0)
+    position = {s: i for i, s in enumerate(sent_rows.tolist())}
+    candidates = []
+    for i, (s, rank) in enumerate(rows):
+        context = set(own_terms[i])
+        for n in (s - 1, s + 1):
+            if 0 <= n < len(index.s_doc) and index.s_doc[n] == index.s_doc[s]:
+                context |= own_terms[position[n]] if n in position else set(terms(index.sentence(n).text))
+        candidates.append(Candidate(
+            cos=float(cos[i]), passage_cos=float(found.dense[rank]), fused=float(found.fused[rank]),
+            passage_rank=rank, bm25=float(bm25[i]), terms=own_terms[i], context_terms=frozenset(context),
+            text=texts[i],
+        ))
+    idf = dict(zip(query.terms, index.bm25_sentences.idf(list(query.terms)).tolist()))
+    x = features(candidates, query.terms, idf, query.kind, index.bm25_sentences.vocabulary)
+    quotable = np.array([len(t.split()) >= MIN_QUOTE_WORDS and not t.rstrip().endswith("?") for t in texts])
+    return Scored(sent_rows, texts, x, np.where(quotable, ranker.probability(x), 0.0))
+
+
+def answer(
+    index: Index, keys: np.ndarray, query: Query, query_vec: np.ndarray, found: Retrieved,
+    ranker: Ranker, settings: Settings,
+) -> Answer:
+    """Up to settings.max_quotes quotes, best first, or none when the best is under settings.abstain_below."""
+    passages = tuple(_found(index, int(r), float(f)) for r, f in zip(found.rows, found.fused))
+    scored = score_sentences(index, keys, query, query_vec, found, ranker)
+    if not len(scored.rows):
+        return Answer(query.question, (), passages, 0.0)
+    prob = scored.prob
+    order = np.argsort(-prob, kind="stable")
+    best = float(prob[order[0]])
+    if best < settings.abstain_below:
+        return Answer(query.question, (), passages, best)
+    chosen = [int(scored.rows[i]) for i in order[: settings.max_quotes]
+              if prob[i] >= max(settings.abstain_below, SECOND_QUOTE_RATIO * best)]
+    scores = {int(scored.rows[i]): float(prob[i]) for i in order}
+    return Answer(query.question, _quotes(index, chosen, scores), passages, best)
+
+
+def _quotes(index: Index, chosen: list[int], scores: dict[int, float]) -> tuple[Quote, ...]:
+    """Quotes for the chosen sentence rows, best first; adjacent ones and colon lead-ins joined."""
+    spans: list[list[int]] = []   # each: [first row, last row]
+    for s in chosen:
+        for span in spans:
+            if span[0] - 1 <= s <= span[1] + 1 and index.s_doc[s] == index.s_doc[span[0]]:
+                span[0], span[1] = min(span[0], s), max(span[1], s)
+                break
+        else:
+            spans.append([s, s])
+    out = []
+    for first, last in spans:
+        doc = index.documents[int(index.s_doc[first])]
+        nxt = last + 1
+        if (doc.text[int(index.s_start[last]):int(index.s_end[last])].endswith(":")
+                and nxt < len(index.s_doc) and index.s_doc[nxt] == index.s_doc[last]):
+            last = nxt   # "...as follows:" says nothing without what follows
+        start, end = int(index.s_start[first]), int(index.s_end[last])
+        host = int(index.s_host[first])
+        out.append(Quote(doc.doc_id, start, end, doc.text[start:end], max(scores.get(r, 0.0) for r in range(first, last + 1)),
+                         doc.source, doc.title, index.sections[int(index.p_section[host])]))
+    return tuple(out)
+
+
+def _found(index: Index, row: int, score: float) -> Found:
+    p = index.passage(row)
+    doc = index.document(p.doc_id)
+    return Found(p.doc_id, p.start, p.end, p.text, score, doc.source, doc.title, p.section)

@@ -1,0 +1,28 @@
+"""A chat session: its turns, so that a follow-up ("Who supervises it?") is read against the earlier ones."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from assistant.answer import Answer
+from assistant.assistant import Assistant
+
+
+@dataclass
+class ChatSession:
+    """The questions and answers of one conversation, oldest first. Not shared between users."""
+
+    bot: Assistant
+    turns: list[tuple[str, Answer]] = field(default_factory=list)
+
+    @property
+    def history(self) -> list[str]:
+        return [question for question, _ in self.turns]
+
+    def ask(self, question: str) -> Answer:
+        """Answer `question` in the context of this session's earlier questions, and keep the turn."""
+        answer = self.bot.ask(question, history=self.history)
+        self.turns.append((answer.question, answer))
+        return answer
+
+    def clear(self) -> None:
+        self.turns.clear()

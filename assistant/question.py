@@ -1,0 +1,79 @@
+"""A question made ready for retrieval: checked, follow-ups folded into their topic, answer kind guessed.
+
+Follow-ups are resolved with rules, not a language model: a question that leans on earlier turns
+(a pronoun, "what about ...", or too few words of its own) is read together with the earlier questions
+back to the last one that stood on its own.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from assistant.answer import QuestionError
+from embeddings.lexical import terms
+
+Kind = Literal["when", "number", "who", "where", "other"]
+
+_KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
+    ("when", re.compile(r"\bwhen\b|\bwhat (?:year|date|day|month|time|period)\b|\bsince when\b|\bhow long ago\b", re.I)),
+    ("number", re.compile(r"\bhow (?:many|much|long|far|old|big|large|often|high|low)\b|\bwhat (?:percentage|percent|share|number|amount|proportion|size)\b", re.I)),
+    ("who", re.compile(r"^\W*(?:and\s+)?who(?:m|se)?\b|\bwhich (?:person|people|company|companies|department|departments|agency|agencies|bank|banks|authority|authorities|organi[sz]ations?|regulators?|body|bodies|ministry|ministries)\b|\bwho\b", re.I)),
+    ("where", re.compile(r"\bwhere\b|\bwhich (?:country|countries|city|cities|state|region|regions|province|place)\b|\bin what (?:country|city|place)\b", re.I)),
+)
+_LEANS = re.compile(
+    r"\b(?:it|its|it's|they|them|their|theirs|this|that|these|those|he|him|his|she|her|hers|there|such|the same)\b"
+    r"|^\W*(?:and|but|also|so|what about|how about|and what about|what else|anything else|why not)\b",
+    re.I,
+)
+_LETTERS = re.compile(r"\w", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    question: str          # as asked
+    text: str              # what retrieval reads: the question with the topic of its follow-up chain
+    terms: tuple[str, ...]
+    kind: Kind
+
+
+def check(question: str, max_chars: int) -> str:
+    """The question stripped; QuestionError (saying the fix) when it is empty, all punctuation or too long."""
+    if not isinstance(question, str):
+        raise QuestionError(f"the question must be text, not {type(question).__name__}")
+    question = question.strip()
+    if not question:
+        raise QuestionError("the question is empty; type a question about the documents")
+    if not _LETTERS.search(question):
+        raise QuestionError("the question has no words in it, only punctuation or symbols; ask it in words")
+    if len(question) > max_chars:
+        raise QuestionError(
+            f"the question is {len(question):,} characters long; keep it under {max_chars:,} "
+            "(ask about one thing at a time)"
+        )
+    return question
+
+
+def leans_on_history(question: str) -> bool:
+    """True when the question cannot stand alone: it points back ("it", "they", "what about") or says too little."""
+    return bool(_LEANS.search(question)) or len(terms(question)) < 2
+
+
+def kind_of(question: str) -> Kind:
+    for kind, pattern in _KINDS:
+        if pattern.search(question):
+            return kind
+    return "other"
+
+
+def resolve(question: str, history: Sequence[str] = ()) -> Query:
+    """The Query for `question` after `history` (earlier questions, oldest first)."""
+    parts = [question]
+    if leans_on_history(question):
+        for earlier in reversed([h for h in history if isinstance(h, str) and h.strip()][-3:]):
+            parts.insert(0, earlier.strip())
+            if not leans_on_history(earlier):
+                break
+    text = " ".join(parts)
+    return Query(question=question, text=text, terms=tuple(terms(text)), kind=kind_of(question))

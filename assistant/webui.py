@@ -1,0 +1,410 @@
+"""What the web chat shows and does, as plain functions: escaped HTML for answers, sources and documents;
+uploads; sign-in settings. app.py lays these out and wires them to events; nothing here imports gradio.
+
+Every piece of document text, title, source, section and question goes through `html.escape`. A <mark> is
+placed from character offsets (Quote/Found start/end into Document.text), never by searching for the text.
+"""
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.answer import ABSTAIN_TEXT, Answer, Found, Quote
+from embeddings.documents import Document
+from embeddings.loaders import SUPPORTED, LoadError, load
+
+HIT_ID = "verbatim-hit"      # the <mark> the document viewer scrolls into view
+CONTEXT_CHARS = 320          # a source card shows this much of its passage on each side of the quotes
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+# ---------------------------------------------------------------- citations
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A numbered source of an answer: the passage that holds some of its quotes (document offsets).
+
+    For an abstention each nearest passage is a citation without quotes.
+    """
+
+    number: int
+    doc_id: str
+    source: str
+    title: str
+    section: str
+    start: int
+    end: int
+    text: str                   # document.text[start:end]
+    score: float
+    quotes: tuple[Quote, ...]   # best first
+
+    @property
+    def where(self) -> str:
+        """'title › section', falling back to the file name when the document has no title."""
+        title = self.title or Path(self.source).name or self.doc_id
+        return f"{title} › {self.section}" if self.section else title
+
+
+def _holder(quote: Quote, passages: Sequence[Found]) -> Found | None:
+    for p in passages:
+        if p.doc_id == quote.doc_id and p.start <= quote.start and quote.end <= p.end:
+            return p
+    return None
+
+
+def citations(answer: Answer) -> tuple[Citation, ...]:
+    """Citations numbered in the order of the quotes (best first); quotes in one passage share a number.
+
+    A quote that no retrieved passage holds is cited on its own; an abstention cites its nearest passages.
+    """
+    if answer.abstained:
+        return tuple(
+            Citation(i, p.doc_id, p.source, p.title, p.section, p.start, p.end, p.text, p.score, ())
+            for i, p in enumerate(answer.passages, 1)
+        )
+    groups: dict[tuple[str, int, int], tuple[Quote | Found, list[Quote]]] = {}
+    for quote in answer.quotes:
+        span: Quote | Found = _holder(quote, answer.passages) or quote
+        key = (span.doc_id, span.start, span.end)
+        groups.setdefault(key, (span, []))[1].append(quote)
+    return tuple(
+        Citation(i, span.doc_id, span.source, span.title, span.section, span.start, span.end, span.text,
+                 max(q.score for q in quotes), tuple(quotes))
+        for i, (span, quotes) in enumerate(groups.values(), 1)
+    )
+
+
+def citation_numbers(cites: Iterable[Citation]) -> dict[tuple[str, int, int], int]:
+    """(doc_id, start, end) of each quote -> the number it is cited by."""
+    return {(q.doc_id, q.start, q.end): c.number for c in cites for q in c.quotes}
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One question of a chat and its answer; `history` holds the questions asked before it, oldest first."""
+
+    question: str
+    history: tuple[str, ...]
+    answer: Answer
+
+
+# ---------------------------------------------------------------- HTML
+
+
+def marked(text: str, base: int, spans: Iterable[tuple[int, int]], hit: bool = False, css: str = "") -> str:
+    """`text` (which starts at document offset `base`) escaped, with each span (document offsets) in <mark>.
+
+    Spans are clipped to the text and merged where they overlap; with `hit` the first gets id="verbatim-hit".
+    """
+    end_of_text = base + len(text)
+    clipped = sorted((max(s, base), min(e, end_of_text)) for s, e in spans)
+    merged: list[list[int]] = []
+    for s, e in clipped:
+        if s >= e:
+            continue
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    out: list[str] = []
+    pos = base
+    for i, (s, e) in enumerate(merged):
+        attrs = (f' id="{HIT_ID}"' if hit and i == 0 else "") + (f' class="{css}"' if css else "")
+        out.append(_esc(text[pos - base:s - base]))
+        out.append(f"<mark{attrs}>{_esc(text[s - base:e - base])}</mark>")
+        pos = e
+    out.append(_esc(text[pos - base:]))
+    return "".join(out)
+
+
+def _window(cite: Citation, radius: int) -> tuple[int, int]:
+    """Document offsets of the part of the citation's passage a card shows: its quotes and `radius` around them,
+    cut at whitespace so no word is split."""
+    if not cite.quotes:
+        return cite.start, min(cite.end, cite.start + 2 * radius)
+    lo = max(cite.start, min(q.start for q in cite.quotes) - radius)
+    hi = min(cite.end, max(q.end for q in cite.quotes) + radius)
+    text = cite.text
+    if lo > cite.start:
+        gap = re.search(r"\s", text[lo - cite.start:])
+        lo = min(lo + gap.end(), min(q.start for q in cite.quotes)) if gap else lo
+    if hi < cite.end:
+        gap_at = max(text.rfind(" ", 0, hi - cite.start), text.rfind("\n", 0, hi - cite.start))
+        hi = max(cite.start + gap_at, max(q.end for q in cite.quotes)) if gap_at >= 0 else hi
+    return lo, hi
+
+
+def _text_html(text: str) -> str:
+    # Escaped, and newlines as <br>: in a chat message a blank line would end the HTML block and let
+    # Markdown reinterpret the rest.
+    return _esc(text).replace("\r\n", "\n").replace("\n", "<br>")
+
+
+def answer_html(answer: Answer, cites: Sequence[Citation]) -> str:
+    """The chat message: each quote verbatim with its citation number, or the plain abstention."""
+    if answer.abstained:
+        return f'<p class="vb-abstain">{_esc(ABSTAIN_TEXT)}</p>'
+    numbers = citation_numbers(cites)
+    return "".join(
+        f'<p class="vb-quote">“{_text_html(q.text)}” '
+        f'<span class="vb-cite">[{numbers[(q.doc_id, q.start, q.end)]}]</span></p>'
+        for q in answer.quotes
+    )
+
+
+def chat_messages(turns: Iterable[Turn]) -> list[dict[str, str]]:
+    """The chat as Chatbot messages, a user and an assistant message per turn (message i//2 is turn i)."""
+    messages = []
+    for turn in turns:
+        messages.append({"role": "user", "content": f'<p class="vb-question">{_text_html(turn.question)}</p>'})
+        messages.append({"role": "assistant", "content": answer_html(turn.answer, citations(turn.answer))})
+    return messages
+
+
+def _where_html(cite: Citation) -> str:
+    # 'title ›' on a line of its own, cut to fit, so the section (what tells sources apart) shows whole.
+    title = cite.where[: -len(cite.section) - 3] if cite.section else cite.where
+    section = f'<span class="vb-section">{_esc(cite.section)}</span>' if cite.section else ""
+    return (f'<span class="vb-where" title="{_esc(cite.where)}"><span class="vb-title">{_esc(title)}'
+            f'{" ›" if cite.section else ""}</span>{section}</span>')
+
+
+def sources_html(answer: Answer | None, cites: Sequence[Citation]) -> str:
+    """Cards beside the answer: 'title › section', score, and the quote highlighted inside its passage.
+
+    Each card carries data-cite="N"; app.py turns a click on it into opening that citation in the viewer.
+    """
+    if answer is None:
+        return '<div class="vb-empty">Sources of the answer appear here, with the quoted sentences highlighted.</div>'
+    if not cites:
+        return '<div class="vb-empty">Nothing in the documents came close to this question.</div>'
+    if answer.abstained:
+        head = f'<div class="vb-head vb-head-near">Nearest passages — {_esc(ABSTAIN_TEXT.split(".")[0])}</div>'
+    else:
+        head = f'<div class="vb-head">Sources · confidence {answer.confidence:.2f}</div>'
+    cards = []
+    for c in cites:
+        lo, hi = _window(c, CONTEXT_CHARS)
+        body = marked(c.text[lo - c.start:hi - c.start], lo, [(q.start, q.end) for q in c.quotes])
+        cards.append(
+            f'<div class="vb-card" data-cite="{c.number}" role="button" tabindex="0" '
+            f'title="Open in the document viewer">'
+            f'<div class="vb-card-head"><span class="vb-num">[{c.number}]</span>'
+            f'{_where_html(c)}'
+            f'<span class="vb-score">score {c.score:.2f}</span></div>'
+            f'<div class="vb-context">{"…" if lo > c.start else ""}{body}{"…" if hi < c.end else ""}</div>'
+            f'<div class="vb-source">{_esc(c.source)}</div></div>'
+        )
+    return f'<div class="vb-sources">{head}{"".join(cards)}</div>'
+
+
+def viewer_html(document: Document | None, cite: Citation | None) -> str:
+    """The whole document, escaped, with the citation's passage shaded and its quotes in <mark>; the first
+    quote (or, for a nearest passage, the passage itself) is <mark id="verbatim-hit"> for scrolling.
+
+    Refuses (shows a notice) when the citation's offsets no longer fit the text: the document changed
+    since the answer was given.
+    """
+    if document is None or cite is None:
+        return '<div class="vb-empty">Click a source to read it in its document, with the quote highlighted.</div>'
+    text = document.text
+    stale = text[cite.start:cite.end] != cite.text or any(text[q.start:q.end] != q.text for q in cite.quotes)
+    if stale:
+        return '<div class="vb-empty">This document changed since the answer was given; ask again.</div>'
+    if cite.quotes:
+        middle = marked(cite.text, cite.start, [(q.start, q.end) for q in cite.quotes], hit=True)
+    else:
+        middle = marked(cite.text, cite.start, [(cite.start, cite.end)], hit=True, css="vb-near")
+    return (
+        f'<div class="vb-viewer"><div class="vb-doc-head"><span class="vb-num">[{cite.number}]</span>'
+        f'<span class="vb-doc-title">{_esc(document.title or Path(document.source).name)}</span>'
+        f'<span class="vb-source">{_esc(document.source)}</span></div>'
+        f'<div class="vb-doc">{_esc(text[:cite.start])}<span class="vb-passage">{middle}</span>'
+        f'{_esc(text[cite.end:])}</div></div>'
+    )
+
+
+def status_html(message: str, ok: bool = True) -> str:
+    """A one-line notice (upload result, removal, error), escaped."""
+    return f'<div class="vb-status {"vb-ok" if ok else "vb-error"}">{_esc(message)}</div>'
+
+
+# ---------------------------------------------------------------- library
+
+
+def library_line(infos: Sequence[Any]) -> str:
+    """'N documents · M passages' for the page header."""
+    docs, passages = len(infos), sum(i.passages for i in infos)
+    return (f'<span class="vb-stats">{docs} document{"s" if docs != 1 else ""} · '
+            f'{passages:,} passage{"s" if passages != 1 else ""}</span>')
+
+
+def human_size(chars: int) -> str:
+    if chars < 1_000:
+        return f"{chars} chars"
+    if chars < 1_000_000:
+        return f"{chars / 1_000:.1f} k chars"
+    return f"{chars / 1_000_000:.1f} M chars"
+
+
+def library_html(infos: Sequence[Any]) -> str:
+    """The document list as a table: title, source, size, passages, indexed (date and minute)."""
+    if not infos:
+        return '<div class="vb-empty">No documents yet: drop files on the upload area.</div>'
+    rows = "".join(
+        f"<tr><td>{_esc(i.title or Path(i.source).name)}</td><td class=\"vb-source\">{_esc(i.source)}</td>"
+        f"<td>{human_size(i.chars)}</td><td>{i.passages}</td><td>{_esc(i.indexed_at[:16].replace('T', ' '))}</td></tr>"
+        for i in infos
+    )
+    return ('<table class="vb-library"><thead><tr><th>Title</th><th>Source</th><th>Size</th><th>Passages</th>'
+            f"<th>Indexed</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def library_choices(infos: Iterable[Any]) -> list[tuple[str, str]]:
+    """(label, doc_id) pairs for the remove picker."""
+    return [(f"{i.title or Path(i.source).name} — {i.source}", i.doc_id) for i in infos]
+
+
+def uploads_dir(settings: Any) -> Path:
+    """Where uploaded files are kept: beside the index folder, not in it, because every index save
+    replaces that folder whole (embeddings.store.save)."""
+    index_dir = Path(settings.index_dir)
+    return index_dir.with_name(index_dir.name + "-uploads")
+
+
+def feedback_path(settings: Any) -> Path:
+    """The feedback JSONL, beside the index folder for the same reason as `uploads_dir`."""
+    index_dir = Path(settings.index_dir)
+    return index_dir.with_name(index_dir.name + "-feedback.jsonl")
+
+
+class LibraryError(ValueError):
+    """An upload or removal refused; the message names the file, the problem and the fix."""
+
+
+def upload_name(name: str, suffixes: Collection[str]) -> str:
+    """A safe file name for an upload: the base name only, no NUL, no leading dots, only letters, digits,
+    '.', '-', '_' and spaces, and one of the readable suffixes."""
+    if "\x00" in name:
+        raise LibraryError(f"{name!r}: the file name contains a NUL byte; rename the file and upload it again")
+    base = re.split(r"[\\/]", name)[-1].strip()
+    suffix = Path(base).suffix.lower()
+    if suffix not in suffixes:
+        readable = ", ".join(sorted(suffixes))
+        raise LibraryError(f"{base or name!r}: {suffix or 'no suffix'} files can't be read; upload one of {readable}")
+    safe = re.sub(r"[^\w.\- ]", "_", base[: -len(suffix)]).strip(" .")[:100]
+    if not safe:
+        raise LibraryError(f"{base!r}: the file name has no usable characters; rename the file and upload it again")
+    return safe + suffix
+
+
+def check_size(path: Path, name: str, max_bytes: int) -> None:
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise LibraryError(
+            f"{name!r} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit "
+            "(VERBATIM_MAX_UPLOAD_BYTES); split it or raise the limit"
+        )
+
+
+def add_uploads(bot: Any, files: Sequence[str | Path], uploads_dir: Path, max_bytes: int) -> str:
+    """Check every uploaded file, copy them into `uploads_dir` under safe names, index them, return the
+    Summary line. Raises LibraryError (and changes nothing) when any file is refused."""
+    if not files:
+        raise LibraryError("no file received; drop a file on the upload area or click it to choose one")
+    staged: list[tuple[Path, Path]] = []
+    for raw in files:
+        path = Path(raw)
+        name = upload_name(path.name, SUPPORTED)
+        check_size(path, name, max_bytes)
+        dest = uploads_dir / name
+        try:
+            load(path, str(dest))   # read it now, so a bad file is refused before anything changes
+        except LoadError as e:
+            raise LibraryError(f"{name!r} can't be read: {e}") from None
+        staged.append((path, dest))
+    if len({dest for _, dest in staged}) < len(staged):
+        raise LibraryError("two uploads share one file name; rename one of them and upload again")
+    uploads_dir.mkdir(parents=True, exist_ok=True)
+    for path, dest in staged:
+        shutil.copyfile(path, dest)
+    summary = bot.add([dest for _, dest in staged], progress=True)   # tqdm bars feed the page's progress
+    if summary.skipped:
+        reasons = "; ".join(f"{Path(s.source).name}: {s.reason}" for s in summary.skipped)
+        raise LibraryError(f"not indexed — {reasons}")
+    return summary.line()
+
+
+def remove_document(bot: Any, doc_id: str, uploads_dir: Path) -> str:
+    """Drop a document from the index, and its file when it was uploaded here; returns a notice."""
+    info = next((i for i in bot.documents() if i.doc_id == doc_id), None)
+    if info is None:
+        raise LibraryError("that document is no longer in the library; pick one from the refreshed list")
+    bot.remove(doc_id)
+    path = Path(info.source)
+    if path.resolve().parent == uploads_dir.resolve() and path.is_file():
+        path.unlink()
+    return f"Removed {info.title or path.name} ({info.source})."
+
+
+# ---------------------------------------------------------------- API and sign-in
+
+
+def parse_history(value: Any) -> list[str]:
+    """Earlier questions of a chat, from a list of strings or its JSON text ('' or None: no history)."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise ValueError('history must be a JSON list of earlier questions, e.g. ["What is SoFi USD?"]') from None
+    if not isinstance(value, list) or not all(isinstance(q, str) for q in value):
+        raise ValueError('history must be a list of earlier questions (strings), oldest first')
+    return value
+
+
+def parse_users(text: str, where: str, separator: str = "\n") -> list[tuple[str, str]]:
+    """'user:password' entries (blank entries and '#' comments skipped) -> (user, password) pairs."""
+    users = []
+    for n, entry in enumerate(text.split(separator), 1):
+        entry = entry.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        user, sep, password = (part.strip() for part in entry.partition(":"))
+        if not sep or not user or not password:
+            raise ValueError(f"{where} entry {n} is not user:password; write each user as name:password")
+        users.append((user, password))
+    return users
+
+
+def users_from_env(env: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Staff who may sign in: VERBATIM_USERS="alice:pw,bob:pw2" and/or the lines of VERBATIM_USERS_FILE."""
+    users = parse_users(env.get("VERBATIM_USERS", ""), "VERBATIM_USERS", ",")
+    if env.get("VERBATIM_USERS_FILE"):
+        path = Path(env["VERBATIM_USERS_FILE"])
+        if not path.is_file():
+            raise ValueError(f"VERBATIM_USERS_FILE={path} is not a file; point it at a file of user:password lines")
+        users += parse_users(path.read_text(encoding="utf-8"), str(path))
+    return users
+
+
+def server_name(env: Mapping[str, str], signed_in: bool) -> tuple[str, str]:
+    """The address to bind (GRADIO_SERVER_NAME, default 127.0.0.1) and a note when it was refused:
+    without sign-in the chat stays on this machine."""
+    wanted = env.get("GRADIO_SERVER_NAME", "") or "127.0.0.1"
+    if signed_in or wanted in LOOPBACK:
+        return wanted, ""
+    return "127.0.0.1", (f"GRADIO_SERVER_NAME={wanted} ignored: without sign-in the chat is served on "
+                         "127.0.0.1 only; set VERBATIM_USERS or VERBATIM_USERS_FILE to serve it on the network")

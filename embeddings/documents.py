@@ -1,0 +1,73 @@
+"""The data that moves through indexing: documents, their sections, passages and sentences.
+
+Every span is a pair of character offsets into `Document.text`; `document.text[start:end] == text`.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A heading. `start`/`end` is the heading's own span; its body runs to the next heading of level <= this."""
+
+    heading: str
+    start: int
+    end: int
+    level: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One file's text, as indexed. `skip` spans (boilerplate) stay in `text` but are never indexed."""
+
+    doc_id: str
+    source: str
+    title: str
+    text: str
+    sections: tuple[Section, ...] = ()
+    skip: tuple[tuple[int, int], ...] = ()
+    content_hash: str = field(default="")
+
+    def section_path(self, offset: int) -> str:
+        """'Heading › Subheading' of the sections that hold `offset` ('' before the first heading)."""
+        path: list[Section] = []
+        for section in self.sections:
+            if section.start > offset:
+                break
+            while path and path[-1].level >= section.level:
+                path.pop()
+            path.append(section)
+        return " › ".join(s.heading for s in path)
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A chunk of a document. Invariant: document.text[start:end] == text."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    section: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence of a passage, the unit an answer quotes. Invariant: document.text[start:end] == text."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+
+
+def content_hash(data: bytes) -> str:
+    """sha256 of a file's bytes: equal hashes mean nothing needs re-indexing."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def doc_id_for(source: str) -> str:
+    """A stable id for a source path: re-indexing a changed file keeps its id."""
+    return hashlib.sha1(source.encode("utf-8")).hexdigest()[:16]

@@ -1,0 +1,272 @@
+"""The index folder: documents, passage and sentence spans, their vectors, FAISS and BM25, saved atomically.
+
+Layout (every file plain; row i of the FAISS index is passage i):
+  manifest.json          format version, model name and dimension, per-document hashes and counts
+  documents.jsonl        one Document a line (text, sections, skip spans)
+  passages.npz           doc (row in documents.jsonl), start, end, section (index into sections.json)
+  sentences.npz          doc, start, end, host (passage row)
+  sections.json          distinct section paths
+  passage_vectors.npy    (n, dim) float32, L2-normalised
+  sentence_vectors.npy   (m, dim) float32, L2-normalised
+  dense.faiss            exact inner product, or HNSW past `ann_above` passages
+  bm25_passages/, bm25_sentences/
+A save writes a sibling temporary folder and renames it into place, so a crash leaves the old index whole.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.documents import Document, Passage, Section, Sentence
+from embeddings.lexical import Lexical
+
+FORMAT = "verbatim-index"
+VERSION = 1
+HNSW_M = 32
+HNSW_EF_SEARCH = 128
+
+
+class IndexUnusable(Exception):
+    """An index folder that cannot be used as it is; the message says how to fix it."""
+
+
+@dataclass(frozen=True, slots=True)
+class DocInfo:
+    doc_id: str
+    title: str
+    source: str
+    passages: int
+    chars: int
+    indexed_at: str
+    content_hash: str = ""
+
+
+@dataclass
+class Index:
+    """A loaded index. Passages and sentences are arrays of spans; `passage(i)` makes the dataclass."""
+
+    model: str
+    dim: int
+    documents: list[Document] = field(default_factory=list)
+    infos: list[DocInfo] = field(default_factory=list)
+    p_doc: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    p_start: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    p_end: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    p_section: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    sections: list[str] = field(default_factory=list)
+    s_doc: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    s_start: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    s_end: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    s_host: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    passage_vecs: np.ndarray | None = None    # (n, dim) float32
+    sentence_vecs: np.ndarray | None = None   # (m, dim) float32
+    dense: object | None = None               # faiss index over passage_vecs
+    bm25_passages: Lexical | None = None
+    bm25_sentences: Lexical | None = None
+    by_id: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_id = {d.doc_id: i for i, d in enumerate(self.documents)}
+
+    @property
+    def size(self) -> int:
+        return int(len(self.p_start))
+
+    def document(self, doc_id: str) -> Document:
+        if doc_id not in self.by_id:
+            raise KeyError(f"no document {doc_id!r} in the index; `verbatim docs` lists the ids")
+        return self.documents[self.by_id[doc_id]]
+
+    def passage(self, i: int) -> Passage:
+        doc = self.documents[int(self.p_doc[i])]
+        start, end = int(self.p_start[i]), int(self.p_end[i])
+        return Passage(doc.doc_id, start, end, doc.text[start:end], self.sections[int(self.p_section[i])])
+
+    def sentence(self, i: int) -> Sentence:
+        doc = self.documents[int(self.s_doc[i])]
+        start, end = int(self.s_start[i]), int(self.s_end[i])
+        return Sentence(doc.doc_id, start, end, doc.text[start:end])
+
+    def passage_texts(self) -> list[str]:
+        return [self.documents[d].text[s:e] for d, s, e in zip(self.p_doc.tolist(), self.p_start.tolist(), self.p_end.tolist())]
+
+    def sentence_texts(self) -> list[str]:
+        return [self.documents[d].text[s:e] for d, s, e in zip(self.s_doc.tolist(), self.s_start.tolist(), self.s_end.tolist())]
+
+
+def build_dense(vectors: np.ndarray, ann_above: int):
+    """Exact inner-product search, or HNSW once there are more than `ann_above` passages."""
+    import faiss
+
+    dim = vectors.shape[1]
+    if len(vectors) > ann_above:
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = HNSW_EF_SEARCH
+    else:
+        index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def _doc_to_json(doc: Document) -> str:
+    return json.dumps({
+        "doc_id": doc.doc_id, "source": doc.source, "title": doc.title, "content_hash": doc.content_hash,
+        "sections": [[s.heading, s.start, s.end, s.level] for s in doc.sections],
+        "skip": [list(s) for s in doc.skip], "text": doc.text,
+    }, ensure_ascii=False)
+
+
+def _doc_from_json(line: str) -> Document:
+    raw = json.loads(line)
+    return Document(
+        raw["doc_id"], raw["source"], raw["title"], raw["text"],
+        tuple(Section(h, s, e, lv) for h, s, e, lv in raw["sections"]),
+        tuple((s, e) for s, e in raw["skip"]), raw["content_hash"],
+    )
+
+
+def read_manifest(folder: Path) -> dict | None:
+    """The manifest of the index in `folder` (recovering an interrupted swap first), or None if there is none."""
+    folder = Path(folder)
+    _recover(folder)
+    path = folder / "manifest.json"
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise IndexUnusable(f"the index manifest {path} is unreadable ({exc}); delete {folder} and run `verbatim index`") from exc
+
+
+def check_manifest(manifest: dict, model: str, folder: Path) -> None:
+    """Refuse an index of another format version or model, saying how to rebuild it."""
+    if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+        raise IndexUnusable(
+            f"the index in {folder} has format {manifest.get('format')} v{manifest.get('version')}, this version reads "
+            f"{FORMAT} v{VERSION}; rebuild it with `verbatim index --rebuild` (re-reads the indexed files)"
+        )
+    if manifest.get("model") != model:
+        raise IndexUnusable(
+            f"the index in {folder} was built with model {manifest.get('model')!r}, but the model setting is {model!r}; "
+            f"rebuild it with `verbatim index --rebuild`, or set VERBATIM_MODEL={manifest.get('model')!r}"
+        )
+
+
+def load(folder: Path, model: str) -> Index:
+    """Load the index in `folder`; an empty Index when the folder holds none. Refuses another model or format."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if manifest is None:
+        return Index(model=model, dim=0)
+    check_manifest(manifest, model, folder)
+    import faiss
+
+    try:
+        with open(folder / "documents.jsonl", encoding="utf-8") as fh:
+            documents = [_doc_from_json(line) for line in fh if line.strip()]
+        p = np.load(folder / "passages.npz")
+        s = np.load(folder / "sentences.npz")
+        index = Index(
+            model=model, dim=int(manifest["dim"]), documents=documents,
+            infos=[DocInfo(**info) for info in manifest["documents"]],
+            p_doc=p["doc"], p_start=p["start"], p_end=p["end"], p_section=p["section"],
+            sections=json.loads((folder / "sections.json").read_text(encoding="utf-8")),
+            s_doc=s["doc"], s_start=s["start"], s_end=s["end"], s_host=s["host"],
+            passage_vecs=np.load(folder / "passage_vectors.npy"),
+            sentence_vecs=np.load(folder / "sentence_vectors.npy"),
+            dense=faiss.read_index(str(folder / "dense.faiss")),
+        )
+        index.bm25_passages = Lexical.load(folder / "bm25_passages", index.size)
+        index.bm25_sentences = Lexical.load(folder / "bm25_sentences", len(index.s_start))
+    except (OSError, KeyError, ValueError, RuntimeError) as exc:
+        raise IndexUnusable(f"the index in {folder} is damaged ({exc}); rebuild it with `verbatim index --rebuild`") from exc
+    return index
+
+
+def save(index: Index, folder: Path) -> None:
+    """Write `index` to `folder` atomically: a temporary sibling folder, fsynced, then renamed into place."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    with open(tmp / "documents.jsonl", "w", encoding="utf-8") as fh:
+        for doc in index.documents:
+            fh.write(_doc_to_json(doc) + "\n")
+    np.savez(tmp / "passages.npz", doc=index.p_doc, start=index.p_start, end=index.p_end, section=index.p_section)
+    np.savez(tmp / "sentences.npz", doc=index.s_doc, start=index.s_start, end=index.s_end, host=index.s_host)
+    (tmp / "sections.json").write_text(json.dumps(index.sections, ensure_ascii=False), encoding="utf-8")
+    np.save(tmp / "passage_vectors.npy", index.passage_vecs)
+    np.save(tmp / "sentence_vectors.npy", index.sentence_vecs)
+    import faiss
+
+    faiss.write_index(index.dense, str(tmp / "dense.faiss"))
+    for name, lexical in (("bm25_passages", index.bm25_passages), ("bm25_sentences", index.bm25_sentences)):
+        (tmp / name).mkdir()
+        if lexical is not None:
+            lexical.save(tmp / name)
+    manifest = {
+        "format": FORMAT, "version": VERSION, "model": index.model, "dim": index.dim,
+        "passages": index.size, "sentences": int(len(index.s_start)),
+        "dense": type(index.dense).__name__,
+        "documents": [_info_dict(info) for info in index.infos],
+    }
+    # The manifest goes last: a folder without one is never taken for an index.
+    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    _fsync_tree(tmp)
+    _swap(tmp, folder)
+
+
+def _info_dict(info: DocInfo) -> dict:
+    return {name: getattr(info, name) for name in DocInfo.__slots__}
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as fh:
+                os.fsync(fh.fileno())
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _old(folder: Path) -> Path:
+    return folder.with_name(f".{folder.name}.old")
+
+
+def _swap(tmp: Path, folder: Path) -> None:
+    """Put `tmp` in place of `folder`. Between the two renames only `.old` exists; `_recover` handles that."""
+    old = _old(folder)
+    if old.exists():
+        shutil.rmtree(old)
+    if folder.exists():
+        os.rename(folder, old)
+    os.rename(tmp, folder)
+    _fsync_dir(folder.parent)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _recover(folder: Path) -> None:
+    """After a crash between the two renames of a save, bring the previous index back."""
+    old = _old(folder)
+    if not folder.exists() and (old / "manifest.json").is_file():
+        os.rename(old, folder)

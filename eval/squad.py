@@ -1,0 +1,118 @@
+"""SQuAD JSON (v1.1 and v2.0) as an open-domain eval: every article one document, in an index of its own.
+
+Answer offsets (`answer_start`) are ignored: quotes are scored by containing a gold answer text, since
+part of the offsets in the shared copies are heuristic (see the benchmarks README).
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from eval.datasets import DatasetError, Item
+
+if TYPE_CHECKING:
+    from assistant import Assistant
+    from embeddings.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One SQuAD article: its title (underscores as in the file) and its paragraphs in order."""
+
+    title: str
+    paragraphs: tuple[str, ...]
+
+    @property
+    def filename(self) -> str:
+        """A file name made of the title; characters other than letters, digits, '.', '-', '_' become '_'."""
+        return re.sub(r"[^\w.-]", "_", self.title).lstrip(".") + ".txt"
+
+    @property
+    def text(self) -> str:
+        """The document: the title with spaces as its first line, a blank line, paragraphs split by blank lines."""
+        return self.title.replace("_", " ") + "\n\n" + "\n\n".join(self.paragraphs) + "\n"
+
+
+def load(path: Path) -> tuple[list[Article], list[Item]]:
+    """The articles and questions (in file order) of a SQuAD v1.1 or v2.0 file.
+
+    v2.0 questions marked `is_impossible` get no answers (the right response is to abstain); repeated gold
+    texts of one question are kept once. Raises DatasetError when the file is not SQuAD-shaped.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: no such file; give the path of a SQuAD JSON file (e.g. dev-v1.1.json)") from None
+    except json.JSONDecodeError as e:
+        raise DatasetError(f"{path}: not valid JSON ({e.msg}, line {e.lineno}); give a SQuAD JSON file") from None
+    if not isinstance(data, dict) or not isinstance(data.get("data"), list):
+        raise DatasetError(f"{path}: no top-level 'data' list; give a SQuAD JSON file (data → paragraphs → context, qas)")
+    articles: list[Article] = []
+    items: list[Item] = []
+    for a, article in enumerate(data["data"]):
+        where = f"{path}: data[{a}]"
+        try:
+            paragraphs = tuple(p["context"] for p in article["paragraphs"])
+            articles.append(Article(title=article["title"], paragraphs=paragraphs))
+            for p in article["paragraphs"]:
+                items.extend(_item(qa) for qa in p["qas"])
+        except (KeyError, TypeError) as e:
+            raise DatasetError(f"{where}: missing or malformed {e}; each article needs title and paragraphs[context, qas[id, question, answers]]") from None
+    names = [a.filename for a in articles]
+    if len(set(names)) != len(names):
+        clash = next(n for n in names if names.count(n) > 1)
+        raise DatasetError(f"{path}: two article titles map to the file name {clash!r}; give the articles distinct titles")
+    return articles, items
+
+
+def _item(qa: dict[str, Any]) -> Item:
+    answers = [] if qa.get("is_impossible") else [a["text"] for a in qa["answers"] if a["text"].strip()]
+    return Item(id=qa["id"], question=qa["question"], answers=tuple(dict.fromkeys(answers)))
+
+
+def write_articles(articles: list[Article], docs_dir: Path) -> int:
+    """Write each article as `docs_dir/<safe title>.txt`, rewriting only changed files and deleting .txt
+    files of articles no longer in the set (so the index matches the file). Returns how many files changed."""
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    changed = 0
+    wanted = set()
+    for article in articles:
+        target = docs_dir / article.filename
+        wanted.add(target.name)
+        if target.exists() and target.read_text(encoding="utf-8") == article.text:
+            continue
+        # newline="" keeps the text byte-for-byte, so the indexed text equals Article.text on every OS
+        target.write_text(article.text, encoding="utf-8", newline="")
+        changed += 1
+    for stale in docs_dir.glob("*.txt"):
+        if stale.name not in wanted:
+            stale.unlink()
+            changed += 1
+    return changed
+
+
+def default_cache(path: Path) -> Path:
+    return Path(".verbatim-eval") / Path(path).stem
+
+
+def open_assistant(articles: list[Article], cache: Path, settings: Settings) -> Assistant:
+    """An Assistant over the articles, written to `cache/docs` and indexed into `settings.index_dir`
+    incrementally (an unchanged set embeds nothing)."""
+    from assistant import Assistant
+    from embeddings.indexer import Indexer
+
+    docs = cache / "docs"
+    write_articles(articles, docs)
+    indexer = Indexer(settings)
+    # indexing only adds and updates: documents of articles that left the file are taken out here
+    for info in indexer.documents():
+        source = Path(info.source)
+        if source.resolve().parent == docs.resolve() and not source.exists():
+            indexer.remove(info.doc_id)
+    summary = indexer.index([docs], progress=sys.stderr.isatty())
+    print(f"squad index {settings.index_dir}: {summary.line()}", file=sys.stderr)
+    return Assistant.open(settings)

@@ -1,0 +1,99 @@
+"""The answering side end to end: real model, real FAISS and BM25, the bundled corpus."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant import QuestionError
+from assistant.answer import ABSTAIN_TEXT
+from assistant.chat import ChatSession
+
+QUESTIONS = [
+    "How is SoFi USD backed?",
+    "Can insurers cover virtual currency?",
+    "Which departments issued the notice?",
+    "When did SoFi pause its crypto services?",
+    "How many members does SoFi have?",
+    "What happens to existing crypto mining projects?",
+    "Who is SoFi's CEO?",
+]
+
+
+def _verbatim(bot, answer) -> None:
+    for span in (*answer.quotes, *answer.passages):
+        assert bot.document(span.doc_id).text[span.start:span.end] == span.text
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_every_quote_and_passage_is_verbatim_at_its_offsets(bot, question):
+    answer = bot.ask(question)
+    _verbatim(bot, answer)
+    assert answer.passages and len(answer.quotes) <= bot.settings.max_quotes
+    for quote in answer.quotes:
+        assert not quote.text.rstrip().endswith("?") and len(quote.text.split()) >= 3
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("How is SoFi USD backed?", "backed"),
+    ("Can insurers cover virtual currency?", "insurance"),
+    ("What happens to existing crypto mining projects?", "closure of existing virtual currency mining projects"),
+    ("Who is SoFi's CEO?", "Anthony Noto"),
+])
+def test_answers_quote_the_sentence_that_answers(bot, question, expected):
+    answer = bot.ask(question)
+    assert not answer.abstained
+    assert any(expected.lower() in q.text.lower() for q in answer.quotes), [q.text for q in answer.quotes]
+    assert answer.text == "\n\n".join(q.text for q in answer.quotes)
+
+
+@pytest.mark.parametrize("question", [
+    "What is the capital of Australia?",
+    "How do I bake sourdough bread at home?",
+    "Which football club won the 1998 World Cup final?",
+])
+def test_off_corpus_questions_abstain_but_list_passages(bot, question):
+    answer = bot.ask(question)
+    assert answer.abstained and answer.quotes == ()
+    assert answer.text == ABSTAIN_TEXT
+    assert answer.passages, "the nearest passages are still listed"
+    assert answer.confidence < bot.settings.abstain_below
+
+
+def test_followup_is_resolved_against_history(bot):
+    answer = bot.ask("Who supervises it?", history=["What does the notice say about overseas RWA tokenization by domestic entities?"])
+    assert not answer.abstained
+    assert any("China Securities Regulatory Commission" in q.text for q in answer.quotes)
+    session = ChatSession(bot)
+    first = session.ask("What does the notice say about virtual currency mining?")
+    second = session.ask("Who controls it?")
+    assert session.history == ["What does the notice say about virtual currency mining?", "Who controls it?"]
+    assert any("National Development and Reform Commission" in q.text for q in second.quotes), [q.text for q in second.quotes]
+    assert first.quotes
+
+
+def test_answer_json_contract(bot):
+    data = bot.ask("How is SoFi USD backed?").to_dict(id="q1")
+    assert list(data) == ["id", "question", "answer", "abstained", "confidence", "quotes", "passages"]
+    assert data["id"] == "q1" and isinstance(data["confidence"], float) and 0 <= data["confidence"] <= 1
+    assert data["abstained"] is False and data["answer"] == "\n\n".join(q["text"] for q in data["quotes"])
+    for q in data["quotes"] + data["passages"]:
+        assert set(q) == {"text", "doc_id", "source", "title", "section", "start", "end", "score"}
+        assert q["source"].endswith("000_14d5362b27054530.txt") and q["title"].startswith("SoFi Launches")
+    json.dumps(data)   # serialisable as is
+    scores = [q["score"] for q in data["quotes"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "x" * 10_000, "?!?!...", None])
+def test_bad_questions_get_a_clear_message(bot, bad):
+    with pytest.raises(QuestionError) as err:
+        bot.ask(bad)
+    assert len(str(err.value)) > 20
+
+
+@pytest.mark.parametrize("question", ["¿Cómo está respaldado SoFi USD?", "中国人民银行禁止了什么？", "sofi", "a b c d e f g"])
+def test_odd_questions_get_a_sane_answer(bot, question):
+    answer = bot.ask(question)
+    _verbatim(bot, answer)
+    assert 0.0 <= answer.confidence <= 1.0

@@ -1,0 +1,90 @@
+"""Unit tests of pure ranking logic (no model): fusion, question analysis, features, the logistic ranker."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.answer import QuestionError
+from assistant.question import check, kind_of, leans_on_history, resolve
+from assistant.ranking import FEATURES, Candidate, Ranker, features
+from assistant.retrieval import fuse_convex, fuse_rrf, top_rows
+
+
+def test_rrf_matches_hand_computed_values():
+    fused = fuse_rrf([np.array([7, 3, 5]), np.array([3, 9])], rrf_k=60)
+    assert fused[3] == pytest.approx(1 / 62 + 1 / 61)
+    assert fused[7] == pytest.approx(1 / 61)
+    assert fused[9] == pytest.approx(1 / 62)
+    assert max(fused, key=fused.get) == 3
+
+
+def test_convex_scales_bm25_by_its_max():
+    fused = fuse_convex({1: 0.8, 2: 0.4}, {2: 10.0, 3: 5.0}, weight=0.5)
+    assert fused == pytest.approx({1: 0.4, 2: 0.7, 3: 0.25})
+
+
+def test_top_rows_is_a_stable_argsort_of_positive_scores():
+    assert top_rows(np.array([0.0, 3.0, 1.0, 3.0, 0.0]), 10).tolist() == [1, 3, 2]
+    assert top_rows(np.zeros(4), 3).tolist() == []
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("When was the notice issued?", "when"),
+    ("What year did SoFi pause crypto?", "when"),
+    ("How many members does SoFi have?", "number"),
+    ("How much revenue did SoFi report?", "number"),
+    ("Who supervises it?", "who"),
+    ("Which departments issued the notice?", "who"),
+    ("Where may RMB stablecoins not be issued?", "where"),
+    ("What is SoFi USD?", "other"),
+])
+def test_kind_of_question(question, kind):
+    assert kind_of(question) == kind
+
+
+def test_followups_fold_in_the_topic_back_to_a_standalone_question():
+    assert leans_on_history("Who supervises it?")
+    assert not leans_on_history("How is SoFi USD backed?")
+    q = resolve("Who supervises it?", ["How is SoFi USD backed?", "What does the notice say about RWA tokenization?"])
+    assert q.text == "What does the notice say about RWA tokenization? Who supervises it?"
+    assert q.kind == "who" and "rwa" in q.terms
+    chain = resolve("And when?", ["What does the notice say about mining?", "Who controls it?"])
+    assert chain.text == "What does the notice say about mining? Who controls it? And when?"
+    assert resolve("How is SoFi USD backed?", ["Who supervises it?"]).text == "How is SoFi USD backed?"
+
+
+@pytest.mark.parametrize("bad, says", [("", "empty"), ("   \n ", "empty"), ("?!?...", "punctuation"), ("x" * 10_000, "10,000 characters")])
+def test_bad_questions_are_refused_with_the_fix(bad, says):
+    with pytest.raises(QuestionError, match=says):
+        check(bad, 2_000)
+
+
+def _candidate(text: str, cos: float = 0.5, **kw) -> Candidate:
+    from embeddings.lexical import terms
+
+    t = frozenset(terms(text))
+    base = dict(cos=cos, passage_cos=0.5, fused=0.5, passage_rank=0, bm25=0.5, terms=t, context_terms=t, text=text)
+    base.update(kw)
+    return Candidate(**base)
+
+
+def test_features_see_answer_kind_coverage_and_question_form():
+    cands = [_candidate("SoFi paused its crypto services in 2023 to secure a bank charter."),
+             _candidate("When did SoFi pause crypto?")]
+    x = features(cands, ("sofi", "paus", "crypto"), {"sofi": 1.0, "paus": 2.0, "crypto": 1.0}, "when")
+    col = {name: i for i, name in enumerate(FEATURES)}
+    assert x.shape == (2, len(FEATURES))
+    assert x[0, col["kind_match"]] == 1 and x[0, col["kind_miss"]] == 0
+    assert x[1, col["kind_match"]] == 0 and x[1, col["kind_miss"]] == 1
+    assert x[1, col["is_question"]] == 1 and x[0, col["is_question"]] == 0
+    assert x[0, col["cover"]] == pytest.approx(1.0)
+    assert x[0, col["novel"]] > x[1, col["novel"]]
+
+
+def test_ranker_weights_round_trip_and_refuse_wrong_length(tmp_path):
+    ranker = Ranker(tuple(float(i) for i in range(len(FEATURES))), -1.0)
+    ranker.save(tmp_path / "r.json", fitted_on="test")
+    assert Ranker.load(tmp_path / "r.json") == ranker
+    with pytest.raises(ValueError, match="weights"):
+        Ranker((1.0,), 0.0)
+    assert 0.0 < float(Ranker.load().probability(np.zeros((1, len(FEATURES))))[0]) < 1.0
