@@ -23,8 +23,25 @@ MIN_QUOTE_WORDS = 3
 SECOND_QUOTE_RATIO = 0.6   # a further quote must score at least this share of the best one
 
 
-def sentence_keys(index: Index) -> np.ndarray:
-    return index.s_doc.astype(np.int64) * _KEY_SHIFT + index.s_start
+PREFIX = 5   # a question word is "known" when the documents hold it, or a word sharing its first letters
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An index with what answering looks up per question, computed once when the index is loaded."""
+
+    index: Index
+    keys: np.ndarray        # (m,) sentence keys, sorted: doc row * 2**40 + start
+    known: frozenset[str]   # indexed terms and the 5-letter prefixes of the longer ones
+
+    def is_known(self, term: str) -> bool:
+        return term in self.known or (len(term) > PREFIX and term[:PREFIX] in self.known)
+
+
+def prepare(index: Index) -> Prepared:
+    vocabulary = index.bm25_sentences.vocabulary if index.bm25_sentences is not None else ()
+    known = set(vocabulary) | {t[:PREFIX] for t in vocabulary if len(t) > PREFIX}
+    return Prepared(index, index.s_doc.astype(np.int64) * _KEY_SHIFT + index.s_start, frozenset(known))
 
 
 def candidate_rows(index: Index, keys: np.ndarray, passage_rows: np.ndarray) -> list[tuple[int, int]]:
@@ -50,10 +67,10 @@ class Scored:
     prob: np.ndarray     # (n,) probability; 0 for what may never be quoted
 
 
-def score_sentences(index: Index, keys: np.ndarray, query: Query, query_vec: np.ndarray, found: Retrieved,
-                    ranker: Ranker) -> Scored:
+def score_sentences(prepared: Prepared, query: Query, query_vec: np.ndarray, found: Retrieved, ranker: Ranker) -> Scored:
     """Features and probabilities of every sentence of the retrieved passages."""
-    rows = candidate_rows(index, keys, found.rows)
+    index = prepared.index
+    rows = candidate_rows(index, prepared.keys, found.rows)
     sent_rows = np.array([s for s, _ in rows], dtype=np.int64)
     texts = [index.documents[int(index.s_doc[s])].text[int(index.s_start[s]):int(index.s_end[s])] for s in sent_rows]
     if not rows:
@@ -76,18 +93,17 @@ def score_sentences(index: Index, keys: np.ndarray, query: Query, query_vec: np.
             text=texts[i],
         ))
     idf = dict(zip(query.terms, index.bm25_sentences.idf(list(query.terms)).tolist()))
-    x = features(candidates, query.terms, idf, query.kind, index.bm25_sentences.vocabulary)
+    x = features(candidates, query.terms, idf, query.kind, prepared.is_known)
     quotable = np.array([len(t.split()) >= MIN_QUOTE_WORDS and not t.rstrip().endswith("?") for t in texts])
     return Scored(sent_rows, texts, x, np.where(quotable, ranker.probability(x), 0.0))
 
 
-def answer(
-    index: Index, keys: np.ndarray, query: Query, query_vec: np.ndarray, found: Retrieved,
-    ranker: Ranker, settings: Settings,
-) -> Answer:
+def answer(prepared: Prepared, query: Query, query_vec: np.ndarray, found: Retrieved, ranker: Ranker,
+           settings: Settings) -> Answer:
     """Up to settings.max_quotes quotes, best first, or none when the best is under settings.abstain_below."""
+    index = prepared.index
     passages = tuple(_found(index, int(r), float(f)) for r, f in zip(found.rows, found.fused))
-    scored = score_sentences(index, keys, query, query_vec, found, ranker)
+    scored = score_sentences(prepared, query, query_vec, found, ranker)
     if not len(scored.rows):
         return Answer(query.question, (), passages, 0.0)
     prob = scored.prob

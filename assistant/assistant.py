@@ -41,12 +41,12 @@ class Assistant:
         return cls(settings, store.load(Path(settings.index_dir), settings.model_name), encoder)
 
     def _swap(self, index: Index) -> None:
-        # One tuple, assigned at once: a reader never sees an index with another index's sentence keys.
-        self._state = (index, answerer.sentence_keys(index))
+        # Assigned at once: a question in flight keeps the Prepared it started with.
+        self._state = answerer.prepare(index)
 
     @property
     def index(self) -> Index:
-        return self._state[0]
+        return self._state.index
 
     def with_settings(self, settings: Settings) -> Assistant:
         """Another assistant with other answering settings over the same loaded index and model."""
@@ -64,10 +64,11 @@ class Assistant:
         """
         question = check(question, self.settings.max_question_chars)
         query = resolve(question, history)
-        index, keys = self._state
+        prepared = self._state
+        index = prepared.index
         query_vec = self.encoder.encode([query.text])[0] if index.size else np.zeros(0, np.float32)
         found = retrieve(index, query_vec, list(query.terms), self.settings)
-        return answerer.answer(index, keys, query, query_vec, found, self.ranker, self.settings)
+        return answerer.answer(prepared, query, query_vec, found, self.ranker, self.settings)
 
     def document(self, doc_id: str) -> Document:
         return self.index.document(doc_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,18 +49,18 @@ class Candidate:
 
 def features(
     candidates: list[Candidate], query_terms: tuple[str, ...], idf: dict[str, float], kind: Kind,
-    vocabulary: Collection[str] = frozenset(),
+    is_known: Callable[[str], bool] | None = None,
 ) -> np.ndarray:
     """(n, len(FEATURES)) float32 feature matrix, columns in FEATURES order.
 
     The last two are the same for every candidate of a question: the weighted share of its terms that no
-    document holds (`vocabulary` is every indexed term), and that no candidate sentence's context holds.
+    document holds (`is_known` says whether the documents hold a term), and that no candidate's context holds.
     They let the model doubt a question about something the documents never mention.
     """
     q = set(query_terms)
     total = sum(idf.get(t, 0.0) for t in q) or 1.0
     evidence = _EVIDENCE.get(kind)
-    unknown = sum(idf.get(t, 0.0) for t in q if t not in vocabulary) / total if vocabulary else 0.0
+    unknown = sum(idf.get(t, 0.0) for t in q if not is_known(t)) / total if is_known else 0.0
     seen = set().union(*(c.context_terms for c in candidates)) if candidates else set()
     unseen = sum(idf.get(t, 0.0) for t in q - seen) / total
     rows = []

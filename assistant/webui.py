@@ -21,6 +21,12 @@ from embeddings.loaders import SUPPORTED, LoadError, load
 
 HIT_ID = "verbatim-hit"      # the <mark> the document viewer scrolls into view
 CONTEXT_CHARS = 320          # a source card shows this much of its passage on each side of the quotes
+# Bounds on what one answer or click sends to the browser, whatever the document: a page stays quick
+# even for a multi-megabyte file or a "sentence" with no full stop in it.
+QUOTE_CHARS = 4_000          # a quote longer than this is shown cut, ending in "…"
+CARD_CHARS = 4_000           # a source card shows at most this much text
+VIEWER_CHARS = 200_000       # the viewer shows at most this much of a document, around the quote
+MAX_HISTORY = 100            # earlier questions accepted by the API
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -145,10 +151,12 @@ def _window(cite: Citation, radius: int) -> tuple[int, int]:
     return lo, hi
 
 
-def _text_html(text: str) -> str:
+def _text_html(text: str, limit: int | None = None) -> str:
     # Escaped, and newlines as <br>: in a chat message a blank line would end the HTML block and let
-    # Markdown reinterpret the rest.
-    return _esc(text).replace("\r\n", "\n").replace("\n", "<br>")
+    # Markdown reinterpret the rest. Past `limit` characters the text is cut and ends in "…".
+    cut = limit is not None and len(text) > limit
+    shown = _esc(text[:limit] if cut else text).replace("\r\n", "\n").replace("\n", "<br>")
+    return shown + "…" if cut else shown
 
 
 def answer_html(answer: Answer, cites: Sequence[Citation]) -> str:
@@ -157,7 +165,7 @@ def answer_html(answer: Answer, cites: Sequence[Citation]) -> str:
         return f'<p class="vb-abstain">{_esc(ABSTAIN_TEXT)}</p>'
     numbers = citation_numbers(cites)
     return "".join(
-        f'<p class="vb-quote">“{_text_html(q.text)}” '
+        f'<p class="vb-quote">“{_text_html(q.text, QUOTE_CHARS)}” '
         f'<span class="vb-cite">[{numbers[(q.doc_id, q.start, q.end)]}]</span></p>'
         for q in answer.quotes
     )
@@ -196,6 +204,7 @@ def sources_html(answer: Answer | None, cites: Sequence[Citation]) -> str:
     cards = []
     for c in cites:
         lo, hi = _window(c, CONTEXT_CHARS)
+        hi = min(hi, lo + CARD_CHARS)
         body = marked(c.text[lo - c.start:hi - c.start], lo, [(q.start, q.end) for q in c.quotes])
         cards.append(
             f'<div class="vb-card" data-cite="{c.number}" role="button" tabindex="0" '
@@ -210,11 +219,12 @@ def sources_html(answer: Answer | None, cites: Sequence[Citation]) -> str:
 
 
 def viewer_html(document: Document | None, cite: Citation | None) -> str:
-    """The whole document, escaped, with the citation's passage shaded and its quotes in <mark>; the first
+    """The document, escaped, with the citation's passage shaded and its quotes in <mark>; the first
     quote (or, for a nearest passage, the passage itself) is <mark id="verbatim-hit"> for scrolling.
 
-    Refuses (shows a notice) when the citation's offsets no longer fit the text: the document changed
-    since the answer was given.
+    A document longer than VIEWER_CHARS is shown as a window of that size around the hit, with a note
+    of what is left out above and below. Refuses (shows a notice) when the citation's offsets no longer
+    fit the text: the document changed since the answer was given.
     """
     if document is None or cite is None:
         return '<div class="vb-empty">Click a source to read it in its document, with the quote highlighted.</div>'
@@ -222,16 +232,20 @@ def viewer_html(document: Document | None, cite: Citation | None) -> str:
     stale = text[cite.start:cite.end] != cite.text or any(text[q.start:q.end] != q.text for q in cite.quotes)
     if stale:
         return '<div class="vb-empty">This document changed since the answer was given; ask again.</div>'
-    if cite.quotes:
-        middle = marked(cite.text, cite.start, [(q.start, q.end) for q in cite.quotes], hit=True)
-    else:
-        middle = marked(cite.text, cite.start, [(cite.start, cite.end)], hit=True, css="vb-near")
+    hit = min((q.start for q in cite.quotes), default=cite.start)
+    lo = max(0, min(hit - VIEWER_CHARS // 4, len(text) - VIEWER_CHARS))
+    hi = min(len(text), lo + VIEWER_CHARS)
+    a, b = max(cite.start, lo), min(cite.end, hi)   # the part of the passage inside the window
+    spans = [(q.start, q.end) for q in cite.quotes] if cite.quotes else [(cite.start, cite.end)]
+    middle = marked(text[a:b], a, spans, hit=True, css="" if cite.quotes else "vb-near")
+    above = f'<div class="vb-clip">… {lo:,} characters above are not shown</div>' if lo else ""
+    below = f'<div class="vb-clip">… {len(text) - hi:,} characters below are not shown</div>' if hi < len(text) else ""
     return (
         f'<div class="vb-viewer"><div class="vb-doc-head"><span class="vb-num">[{cite.number}]</span>'
         f'<span class="vb-doc-title">{_esc(document.title or Path(document.source).name)}</span>'
         f'<span class="vb-source">{_esc(document.source)}</span></div>'
-        f'<div class="vb-doc">{_esc(text[:cite.start])}<span class="vb-passage">{middle}</span>'
-        f'{_esc(text[cite.end:])}</div></div>'
+        f'<div class="vb-doc">{above}{_esc(text[lo:a])}<span class="vb-passage">{middle}</span>'
+        f'{_esc(text[b:hi])}{below}</div></div>'
     )
 
 

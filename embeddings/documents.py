@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,12 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def doc_id_for(source: str) -> str:
-    """A stable id for a source path: re-indexing a changed file keeps its id."""
-    return hashlib.sha1(source.encode("utf-8")).hexdigest()[:16]
+def doc_id_for(path: str | Path) -> str:
+    """A stable id for a file: re-indexing a changed file keeps its id, and so does moving the whole
+    working folder (a path inside the working directory is keyed relative to it)."""
+    resolved = Path(path).resolve()
+    try:
+        key = resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        key = resolved.as_posix()
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]

@@ -119,19 +119,30 @@ class Indexer:
         return self._encoder
 
     def _lock(self):
+        """The lock file beside the index folder, held: another indexer waits (saying so) up to
+        LOCK_WAIT_SECONDS, then gets IndexBusy. A folder that cannot hold the lock raises IndexUnusable."""
         from filelock import FileLock, Timeout
 
         folder = Path(self.settings.index_dir)
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(folder.with_name(f"{folder.name}.lock")))
+        path = folder.with_name(f"{folder.name}.lock")
         try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            print(f"waiting for another process that is indexing into {folder} ...", flush=True)
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            lock = FileLock(str(path))
             try:
-                lock.acquire(timeout=LOCK_WAIT_SECONDS)
+                lock.acquire(timeout=0)
             except Timeout:
-                raise IndexBusy(f"{folder} is being indexed by another process; try again when it has finished") from None
+                print(f"waiting for another process that is indexing into {folder} ...", flush=True)
+                try:
+                    lock.acquire(timeout=LOCK_WAIT_SECONDS)
+                except Timeout:
+                    raise IndexBusy(f"{folder} is being indexed by another process; try again when it has finished") from None
+        except OSError as exc:
+            why = ("a file stands in its path" if isinstance(exc, (FileExistsError, NotADirectoryError))
+                   else f"cannot create the lock file {path}: {exc.strerror or exc}")
+            raise store.IndexUnusable(
+                f"cannot use the index folder {folder}: {why}; make {folder.parent} a writable folder, "
+                "or choose another folder with --index DIR or VERBATIM_INDEX"
+            ) from exc
         return lock
 
     def documents(self) -> list[DocInfo]:
@@ -159,7 +170,7 @@ class Indexer:
             unchanged = updated = 0
             seen: set[str] = set()
             for path, source in files:
-                doc_id = doc_id_for(str(path.resolve()))
+                doc_id = doc_id_for(path)
                 if doc_id in seen:
                     continue
                 seen.add(doc_id)
@@ -200,9 +211,7 @@ class Indexer:
         folder = Path(self.settings.index_dir)
         with self._lock():
             old = store.load(folder, self.settings.model_name)
-            resolved = str(Path(key).resolve())
-            match = [i for i, d in enumerate(old.documents)
-                     if key in (d.doc_id, d.source) or doc_id_for(resolved) == d.doc_id]
+            match = [i for i, d in enumerate(old.documents) if key in (d.doc_id, d.source) or doc_id_for(key) == d.doc_id]
             if not match:
                 raise KeyError(f"no indexed document has the id or source {key!r}; `verbatim docs` lists them")
             gone = old.infos[match[0]]

@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 
 _WORD = re.compile(r"\w+")
-_FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being below between
     both but by can could did do does doing down during each few for from further had has have having he her here
@@ -39,10 +38,22 @@ def stem(word: str) -> str:
     return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 
+_TERM_OF: dict[str, str] = {}   # word -> its term ("" for a stopword): a look-up instead of a stem per word
+_TERM_CACHE_MAX = 1 << 20       # distinct words kept (about 100 MB at most); past it, words are stemmed anew
+
+
+def _term(word: str) -> str:
+    term = _TERM_OF.get(word)
+    if term is None:
+        term = "" if word in STOPWORDS else stem(word)
+        if len(_TERM_OF) < _TERM_CACHE_MAX:
+            _TERM_OF[word] = term
+    return term
+
+
 def terms(text: str) -> list[str]:
     """Content terms of `text`, in order, stemmed."""
-    words = _WORD.findall(text.translate(_FOLD).lower())
-    return [stem(w) for w in words if w not in STOPWORDS]
+    return [t for t in map(_term, _WORD.findall(text.lower())) if t]
 
 
 class Lexical:
@@ -51,6 +62,7 @@ class Lexical:
     def __init__(self, bm25, size: int) -> None:
         self._bm25 = bm25
         self.size = size
+        self._sorted: bool | None = None   # are each term's postings in row order? (checked once, on first need)
 
     @classmethod
     def build(cls, texts: list[str]) -> Lexical:
@@ -70,6 +82,41 @@ class Lexical:
         if not known:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
+    def scores_of(self, query_terms: list[str], rows: np.ndarray) -> np.ndarray:
+        """(len(rows),) float32: `scores(query_terms)[rows]`, without scoring every row of the index.
+
+        Looks each row up in the postings of each query term, so the cost follows the rows asked for and the
+        terms' postings, not the index size (a question's ~40 candidate sentences out of millions).
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros(len(rows), dtype=np.float32)
+        if self._bm25 is None or not len(rows):
+            return out
+        if not self._postings_sorted():
+            return self.scores(query_terms)[rows]
+        vocab, matrix = self._bm25.vocab_dict, self._bm25.scores
+        indptr, indices, data = matrix["indptr"], matrix["indices"], matrix["data"]
+        for term in query_terms:   # in query order, repeats included: the same float32 sums as get_scores
+            token = vocab.get(term)
+            if token is None:
+                continue
+            lo, hi = int(indptr[token]), int(indptr[token + 1])
+            if hi == lo:
+                continue
+            at = np.minimum(np.searchsorted(indices[lo:hi], rows), hi - lo - 1)
+            hit = indices[lo:hi][at] == rows
+            out[hit] += data[lo:hi][at[hit]]
+        return out
+
+    def _postings_sorted(self) -> bool:
+        if self._sorted is None:
+            matrix = self._bm25.scores
+            step = np.diff(matrix["indices"].astype(np.int64))
+            cross = matrix["indptr"][1:-1].astype(np.int64) - 1   # where one term's postings end and the next begin
+            step[cross[(cross >= 0) & (cross < len(step))]] = 1
+            self._sorted = bool((step > 0).all())
+        return self._sorted
 
     @property
     def vocabulary(self) -> Collection[str]:

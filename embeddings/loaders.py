@@ -52,7 +52,7 @@ def load(path: Path, source: str | None = None, data: bytes | None = None) -> Do
     if not text.strip():
         raise LoadError("no text found in the file")
     return Document(
-        doc_id=doc_id_for(str(path.resolve())), source=source, title=title or path.stem.replace("_", " "),
+        doc_id=doc_id_for(path), source=source, title=title or path.stem.replace("_", " "),
         text=text, sections=tuple(sections), skip=tuple(skip), content_hash=content_hash(data),
     )
 

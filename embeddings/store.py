@@ -191,38 +191,68 @@ def load(folder: Path, model: str) -> Index:
 
 
 def save(index: Index, folder: Path) -> None:
-    """Write `index` to `folder` atomically: a temporary sibling folder, fsynced, then renamed into place."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    with open(tmp / "documents.jsonl", "w", encoding="utf-8") as fh:
-        for doc in index.documents:
-            fh.write(_doc_to_json(doc) + "\n")
-    np.savez(tmp / "passages.npz", doc=index.p_doc, start=index.p_start, end=index.p_end, section=index.p_section)
-    np.savez(tmp / "sentences.npz", doc=index.s_doc, start=index.s_start, end=index.s_end, host=index.s_host)
-    (tmp / "sections.json").write_text(json.dumps(index.sections, ensure_ascii=False), encoding="utf-8")
-    np.save(tmp / "passage_vectors.npy", index.passage_vecs)
-    np.save(tmp / "sentence_vectors.npy", index.sentence_vecs)
-    import faiss
+    """Write `index` to `folder` atomically: a temporary sibling folder, fsynced, then renamed into place.
 
-    faiss.write_index(index.dense, str(tmp / "dense.faiss"))
-    for name, lexical in (("bm25_passages", index.bm25_passages), ("bm25_sentences", index.bm25_sentences)):
-        (tmp / name).mkdir()
-        if lexical is not None:
-            lexical.save(tmp / name)
-    manifest = {
-        "format": FORMAT, "version": VERSION, "model": index.model, "dim": index.dim,
-        "passages": index.size, "sentences": int(len(index.s_start)),
-        "dense": type(index.dense).__name__,
-        "documents": [_info_dict(info) for info in index.infos],
-    }
-    # The manifest goes last: a folder without one is never taken for an index.
-    (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    _fsync_tree(tmp)
-    _swap(tmp, folder)
+    Temporary folders that killed saves left behind are removed first. A failed write (full disk,
+    unwritable or missing folder) removes this save's temporary folder, keeps the previous index as it
+    was, and raises IndexUnusable naming the folder and the fix.
+    """
+    import errno
+
+    folder = Path(folder)
+    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+    step = f"create {folder.parent}"
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        # The Indexer saves under its lock, one process at a time: any other temporary folder is a leftover.
+        for stale in folder.parent.iterdir():
+            if stale.name.startswith(f".{folder.name}.tmp-"):
+                shutil.rmtree(stale, ignore_errors=True)
+        step = f"write {tmp}"
+        tmp.mkdir()
+        with open(tmp / "documents.jsonl", "w", encoding="utf-8") as fh:
+            for doc in index.documents:
+                fh.write(_doc_to_json(doc) + "\n")
+        np.savez(tmp / "passages.npz", doc=index.p_doc, start=index.p_start, end=index.p_end, section=index.p_section)
+        np.savez(tmp / "sentences.npz", doc=index.s_doc, start=index.s_start, end=index.s_end, host=index.s_host)
+        (tmp / "sections.json").write_text(json.dumps(index.sections, ensure_ascii=False), encoding="utf-8")
+        np.save(tmp / "passage_vectors.npy", index.passage_vecs)
+        np.save(tmp / "sentence_vectors.npy", index.sentence_vecs)
+        import faiss
+
+        faiss.write_index(index.dense, str(tmp / "dense.faiss"))
+        for name, lexical in (("bm25_passages", index.bm25_passages), ("bm25_sentences", index.bm25_sentences)):
+            (tmp / name).mkdir()
+            if lexical is not None:
+                lexical.save(tmp / name)
+        manifest = {
+            "format": FORMAT, "version": VERSION, "model": index.model, "dim": index.dim,
+            "passages": index.size, "sentences": int(len(index.s_start)),
+            "dense": type(index.dense).__name__,
+            "documents": [_info_dict(info) for info in index.infos],
+        }
+        # The manifest goes last: a folder without one is never taken for an index.
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        step = f"flush {tmp} to disk"
+        _fsync_tree(tmp)
+        step = f"move the new index into {folder}"
+        _swap(tmp, folder)
+    except (OSError, RuntimeError) as exc:   # RuntimeError: how faiss reports a failed write
+        shutil.rmtree(tmp, ignore_errors=True)
+        _recover(folder)   # a failure between the two renames of _swap: put the previous index back
+        code = getattr(exc, "errno", None)
+        if code in (errno.ENOSPC, errno.EDQUOT):
+            fix = f"free some space on the disk that holds {folder.parent}"
+        elif code in (errno.EACCES, errno.EPERM, errno.EROFS):
+            fix = f"make {folder.parent} writable for this user"
+        elif code in (errno.ENOTDIR, errno.EEXIST):
+            fix = f"a file stands in the path {folder.parent}: move it away"
+        else:
+            fix = f"check that {folder.parent} is writable and has free space"
+        raise IndexUnusable(
+            f"cannot save the index in {folder}: could not {step} ({getattr(exc, 'strerror', None) or exc}); "
+            f"{fix}, or choose another folder with --index DIR or VERBATIM_INDEX. The previous index is unchanged."
+        ) from exc
 
 
 def _info_dict(info: DocInfo) -> dict:
@@ -248,11 +278,20 @@ def _old(folder: Path) -> Path:
 def _swap(tmp: Path, folder: Path) -> None:
     """Put `tmp` in place of `folder`. Between the two renames only `.old` exists; `_recover` handles that."""
     old = _old(folder)
-    if old.exists():
-        shutil.rmtree(old)
-    if folder.exists():
-        os.rename(folder, old)
-    os.rename(tmp, folder)
+    for _attempt in range(3):
+        if old.exists():
+            shutil.rmtree(old)
+        if folder.exists():
+            os.rename(folder, old)
+        try:
+            os.rename(tmp, folder)
+            break
+        except OSError:
+            # A reader's _recover may have put the old index back between our two renames: move it aside again.
+            if not folder.exists():
+                raise
+    else:
+        raise OSError(f"another process kept putting an index back into {folder} while this one was saving")
     _fsync_dir(folder.parent)
     shutil.rmtree(old, ignore_errors=True)
 
@@ -269,4 +308,8 @@ def _recover(folder: Path) -> None:
     """After a crash between the two renames of a save, bring the previous index back."""
     old = _old(folder)
     if not folder.exists() and (old / "manifest.json").is_file():
-        os.rename(old, folder)
+        try:
+            os.rename(old, folder)
+        except OSError:
+            if not folder.exists():   # else a save finished its swap meanwhile: its index is the one to use
+                raise

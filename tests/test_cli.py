@@ -23,12 +23,20 @@ def run(cwd, *args, env_extra=None, check=True):
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory, corpus_index_dir):
-    """A working folder holding a copy of corpus/ and its index in .verbatim/, as after `verbatim index`."""
+def workdir(tmp_path_factory):
+    """A working folder holding a copy of corpus/, indexed by `verbatim index` into .verbatim/."""
     folder = tmp_path_factory.mktemp("work")
     shutil.copytree(CORPUS, folder / "corpus")
-    shutil.copytree(corpus_index_dir, folder / ".verbatim")
+    out = run(folder, "index").stdout
+    assert "1 added" in out and (folder / ".verbatim" / "manifest.json").is_file()
     return folder
+
+
+def test_moved_working_folder_keeps_its_index(workdir, tmp_path):
+    moved = tmp_path / "moved"
+    shutil.copytree(workdir, moved)
+    out = run(moved, "index").stdout
+    assert "0 added" in out and "1 unchanged" in out
 
 
 def test_index_of_unchanged_corpus_embeds_nothing_and_docs_lists_it(workdir):
