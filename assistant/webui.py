@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -16,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answer import ABSTAIN_TEXT, Answer, Found, Quote
-from embeddings.documents import Document
+from embeddings.documents import Document, content_hash, doc_id_for
+from embeddings.indexer import IndexBusy
 from embeddings.loaders import SUPPORTED, LoadError, load
+from embeddings.store import IndexUnusable
 
 HIT_ID = "verbatim-hit"      # the <mark> the document viewer scrolls into view
 CONTEXT_CHARS = 320          # a source card shows this much of its passage on each side of the quotes
@@ -303,6 +306,12 @@ def feedback_path(settings: Any) -> Path:
     return index_dir.with_name(index_dir.name + "-feedback.jsonl")
 
 
+def private_paths(settings: Any) -> list[str]:
+    """What the web server must never hand out as a file, even when it sits in a folder Gradio serves:
+    the index (which holds every document's text), the uploaded files and the feedback."""
+    return [str(p.resolve()) for p in (Path(settings.index_dir), uploads_dir(settings), feedback_path(settings))]
+
+
 class LibraryError(ValueError):
     """An upload or removal refused; the message names the file, the problem and the fix."""
 
@@ -334,7 +343,12 @@ def check_size(path: Path, name: str, max_bytes: int) -> None:
 
 def add_uploads(bot: Any, files: Sequence[str | Path], uploads_dir: Path, max_bytes: int) -> str:
     """Check every uploaded file, copy them into `uploads_dir` under safe names, index them, return the
-    Summary line. Raises LibraryError (and changes nothing) when any file is refused."""
+    Summary line. Raises LibraryError (and changes nothing) when any file is refused.
+
+    A copy appears whole or not at all (written under a hidden name, then renamed), so a crash mid-upload
+    leaves no truncated document; a copy kept but not indexed (a crash, a full disk) is indexed by
+    `catch_up` when the app next starts.
+    """
     if not files:
         raise LibraryError("no file received; drop a file on the upload area or click it to choose one")
     staged: list[tuple[Path, Path]] = []
@@ -350,10 +364,22 @@ def add_uploads(bot: Any, files: Sequence[str | Path], uploads_dir: Path, max_by
         staged.append((path, dest))
     if len({dest for _, dest in staged}) < len(staged):
         raise LibraryError("two uploads share one file name; rename one of them and upload again")
-    uploads_dir.mkdir(parents=True, exist_ok=True)
-    for path, dest in staged:
-        shutil.copyfile(path, dest)
-    summary = bot.add([dest for _, dest in staged], progress=True)   # tqdm bars feed the page's progress
+    try:
+        uploads_dir.mkdir(parents=True, exist_ok=True)
+        for path, dest in staged:
+            part = dest.with_name(f".{dest.name}.part")
+            try:
+                shutil.copyfile(path, part)
+                os.replace(part, dest)
+            finally:
+                part.unlink(missing_ok=True)
+    except OSError as e:
+        raise LibraryError(f"cannot keep the upload in {uploads_dir} ({e.strerror or e}); free some disk space "
+                           "or make that folder writable, then upload again") from None
+    try:
+        summary = bot.add([dest for _, dest in staged], progress=True)   # tqdm bars feed the page's progress
+    except (IndexUnusable, IndexBusy) as e:
+        raise LibraryError(f"not indexed — {e}") from None
     if summary.skipped:
         reasons = "; ".join(f"{Path(s.source).name}: {s.reason}" for s in summary.skipped)
         raise LibraryError(f"not indexed — {reasons}")
@@ -361,22 +387,67 @@ def add_uploads(bot: Any, files: Sequence[str | Path], uploads_dir: Path, max_by
 
 
 def remove_document(bot: Any, doc_id: str, uploads_dir: Path) -> str:
-    """Drop a document from the index, and its file when it was uploaded here; returns a notice."""
+    """Drop a document from the index, and its file when it was uploaded here; returns a notice.
+
+    The file is first renamed to a hidden name, so a crash half-way never brings the document back at
+    the next start (`catch_up` finishes the removal instead).
+    """
     info = next((i for i in bot.documents() if i.doc_id == doc_id), None)
     if info is None:
         raise LibraryError("that document is no longer in the library; pick one from the refreshed list")
-    bot.remove(doc_id)
     path = Path(info.source)
-    if path.resolve().parent == uploads_dir.resolve() and path.is_file():
-        path.unlink()
+    uploaded = path.resolve().parent == uploads_dir.resolve() and path.is_file()
+    aside = path.with_name(f".{path.name}.removing")
+    if uploaded:
+        os.replace(path, aside)
+    try:
+        bot.remove(doc_id)
+    except BaseException as e:
+        if uploaded:
+            os.replace(aside, path)
+        if isinstance(e, (IndexUnusable, IndexBusy)):
+            raise LibraryError(f"not removed — {e}") from None
+        raise
+    if uploaded:
+        aside.unlink()
     return f"Removed {info.title or path.name} ({info.source})."
+
+
+def catch_up(bot: Any, uploads_dir: Path) -> str:
+    """Finish what a crash interrupted in `uploads_dir`: drop half-written copies, complete removals, and
+    index the uploaded files that the index lacks or holds an older version of. Returns what it did
+    ('' when there was nothing to do)."""
+    if not uploads_dir.is_dir():
+        return ""
+    indexed = {i.doc_id: i.content_hash for i in bot.documents()}
+    removed = 0
+    for path in sorted(uploads_dir.glob(".*")):
+        if path.name.endswith(".removing"):
+            original = path.with_name(path.name[1:-len(".removing")])
+            if doc_id_for(original) in indexed:
+                bot.remove(doc_id_for(original))
+                removed += 1
+        if path.is_file() and path.name.endswith((".part", ".removing")):
+            path.unlink()
+    indexed = {i.doc_id: i.content_hash for i in bot.documents()}
+    pending = [p for p in sorted(uploads_dir.iterdir())
+               if p.is_file() and not p.name.startswith(".")
+               and indexed.get(doc_id_for(p)) != content_hash(p.read_bytes())]
+    notes = [f"finished removing {removed} document{'s' if removed != 1 else ''}"] if removed else []
+    if pending:
+        notes.append(f"indexed {len(pending)} upload{'s' if len(pending) != 1 else ''} an interruption had "
+                     f"left out: {bot.add(pending).line()}")
+    return "; ".join(notes)
 
 
 # ---------------------------------------------------------------- API and sign-in
 
 
-def parse_history(value: Any) -> list[str]:
-    """Earlier questions of a chat, from a list of strings or its JSON text ('' or None: no history)."""
+def parse_history(value: Any, max_chars: int = 2_000) -> list[str]:
+    """Earlier questions of a chat, from a list of strings or its JSON text ('' or None: no history).
+
+    Refuses more than MAX_HISTORY questions or one longer than `max_chars` (Settings.max_question_chars).
+    """
     if value is None or value == "":
         return []
     if isinstance(value, str):
@@ -386,6 +457,12 @@ def parse_history(value: Any) -> list[str]:
             raise ValueError('history must be a JSON list of earlier questions, e.g. ["What is SoFi USD?"]') from None
     if not isinstance(value, list) or not all(isinstance(q, str) for q in value):
         raise ValueError('history must be a list of earlier questions (strings), oldest first')
+    if len(value) > MAX_HISTORY:
+        raise ValueError(f"history must hold at most {MAX_HISTORY} earlier questions; send the latest ones only")
+    too_long = next((n for n, q in enumerate(value, 1) if len(q) > max_chars), None)
+    if too_long is not None:
+        raise ValueError(f"history must hold questions of at most {max_chars:,} characters; question {too_long} "
+                         f"is {len(value[too_long - 1]):,} long")
     return value
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +28,7 @@ Backend = Literal["auto", "onnx", "torch"]
 ONNX_FORMAT = 1            # part of the cache key: a change to the export makes a new file
 ONNX_OPSET = 17
 ONNX_ATOL = 1e-4           # an export whose vectors differ from torch's by more is thrown away
+ESTIMATE_ABOVE = 2_000    # passages from which embedding prints its estimated duration first
 _PROBES = ("How is SoFi USD backed?", "A longer probe, with punctuation; numbers (42, 3.5%) and ünïcödé.", "x")
 
 
@@ -71,6 +74,7 @@ class SentenceEncoder:
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
         self.backend_note = ""
         self._backend: str | None = None
+        self._choosing = threading.Lock()
         self._onnx: _OnnxModel | None = None
         self._model = None
         self._counter = None
@@ -94,7 +98,9 @@ class SentenceEncoder:
     def backend(self) -> str:
         """"onnx" or "torch", decided on first use; the first use on a machine makes the ONNX export (seconds)."""
         if self._backend is None:
-            self._backend = self._choose()
+            with self._choosing:   # two first questions at once must not export twice
+                if self._backend is None:
+                    self._backend = self._choose()
         return self._backend
 
     def _choose(self) -> str:
@@ -105,7 +111,7 @@ class SentenceEncoder:
             try:
                 self._onnx = _OnnxModel.open(self.path, onnx_file(self.path, self.cache_dir), lambda: self.model)
                 return "onnx"
-            except (ImportError, OSError, RuntimeError, ValueError) as exc:   # onnxruntime's errors are RuntimeErrors
+            except Exception as exc:   # onnxruntime's errors derive from Exception alone; torch still answers
                 reason = f"the ONNX export or runtime failed ({type(exc).__name__}: {exc})"
         if self.requested == "onnx":
             raise ValueError(f"the ONNX backend cannot run the model {self.path!r}: {reason}; use backend='torch'")
@@ -167,6 +173,7 @@ class SentenceEncoder:
             from tqdm import tqdm
 
             bar = tqdm(total=len(texts), desc="embedding", unit="passage")
+        began = time.perf_counter()
         for b in range(0, len(order), self.batch_size):
             batch = order[b:b + self.batch_size]
             tokens, pooled, offsets = forward([texts[i] for i in batch])
@@ -175,6 +182,10 @@ class SentenceEncoder:
                 span_vecs[i] = _pool_spans(tokens[row], offsets[row], spans[i], dim)
             self.texts_encoded += len(batch)
             if bar is not None:
+                if b == 0 and len(texts) >= ESTIMATE_ABOVE:   # say what a long run will cost before it runs
+                    rate = len(batch) / max(time.perf_counter() - began, 1e-9)
+                    bar.write(f"embedding {len(texts):,} passages will take at most about {_duration(len(texts) / rate)} "
+                              f"on this machine ({rate:.0f} passages/s on the first, longest batch)")
                 bar.update(len(batch))
         if bar is not None:
             bar.close()
@@ -284,7 +295,10 @@ class _OnnxModel:
     def open(cls, model_path: str, onnx_path: Path, torch_model) -> _OnnxModel:
         """The cached export, made first when missing (from `torch_model()`) and then checked against torch."""
         if onnx_path.is_file():
-            return cls(onnx_path, model_path)
+            try:
+                return cls(onnx_path, model_path)
+            except Exception:   # a damaged file (onnxruntime's errors derive from Exception alone): export anew
+                onnx_path.unlink(missing_ok=True)
         model = torch_model()
         export_onnx(model, onnx_path)
         runner = cls(onnx_path, model_path)
@@ -320,6 +334,11 @@ class _OnnxModel:
             tokens, mask, _ = self.tokens([texts[i] for i in batch])
             out[batch] = _mean_pool(tokens, mask)
         return _normalise(out)
+
+
+def _duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else (f"{minutes} min" if minutes else f"{seconds:.0f} s")
 
 
 def _mean_pool(tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -169,6 +169,7 @@ class Indexer:
             fresh: list[Document] = []
             unchanged = updated = 0
             seen: set[str] = set()
+            by_source = {d.source: i for i, d in enumerate(old.documents)}   # the same path under another id
             for path, source in files:
                 doc_id = doc_id_for(path)
                 if doc_id in seen:
@@ -179,7 +180,7 @@ class Indexer:
                 except OSError as exc:
                     skipped.append(Skipped(source, f"cannot read the file ({exc.strerror or exc})"))
                     continue
-                known = old.by_id.get(doc_id)
+                known = old.by_id.get(doc_id, by_source.get(source))
                 if known is not None and old.documents[known].content_hash == content_hash(data):
                     unchanged += 1
                     continue
@@ -193,7 +194,8 @@ class Indexer:
             if fresh or rebuild:
                 say(f"embedding {len(fresh)} documents")
                 before = self.encoder.texts_encoded
-                replaced = {d.doc_id for d in fresh}
+                replaced = {d.doc_id for d in fresh} | {old.documents[by_source[d.source]].doc_id
+                                                        for d in fresh if d.source in by_source}
                 parts = [p for p in _parts_of(old) if p.doc.doc_id not in replaced]
                 parts += self._embed(fresh, progress)
                 embedded = self.encoder.texts_encoded - before
