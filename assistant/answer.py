@@ -12,8 +12,8 @@ class QuestionError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class Quote:
-    """A sentence (or neighbouring sentences) quoted verbatim. Invariant: document.text[start:end] == text."""
+class SourcedSpan:
+    """A span of a document with its score and where it is from. Invariant: document.text[start:end] == text."""
 
     doc_id: str
     start: int
@@ -26,17 +26,13 @@ class Quote:
 
 
 @dataclass(frozen=True, slots=True)
-class Found:
-    """A passage retrieval found for a question, with its fused score. document.text[start:end] == text."""
+class Quote(SourcedSpan):
+    """A sentence (or neighbouring sentences) quoted verbatim; `score` is its probability of answering."""
 
-    doc_id: str
-    start: int
-    end: int
-    text: str
-    score: float
-    source: str = ""
-    title: str = ""
-    section: str = ""
+
+@dataclass(frozen=True, slots=True)
+class Found(SourcedSpan):
+    """A passage retrieval found for a question; `score` is its fused retrieval score."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +67,7 @@ class Answer:
         return out
 
 
-def _span_dict(span: Quote | Found) -> dict[str, Any]:
+def _span_dict(span: SourcedSpan) -> dict[str, Any]:
     return {
         "text": span.text,
         "doc_id": span.doc_id,

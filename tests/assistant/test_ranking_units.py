@@ -45,6 +45,7 @@ def test_kind_of_question(question, kind):
 def test_followups_fold_in_the_topic_back_to_a_standalone_question():
     assert leans_on_history("Who supervises it?")
     assert not leans_on_history("How is SoFi USD backed?")
+    assert leans_on_history("What was the old one's document number?")
     q = resolve("Who supervises it?", ["How is SoFi USD backed?", "What does the notice say about RWA tokenization?"])
     assert q.text == "What does the notice say about RWA tokenization? Who supervises it?"
     assert q.kind == "who" and "rwa" in q.terms
