@@ -319,6 +319,7 @@ def _assemble(parts: list[_Part], model: str, dim: int, ann_above: int) -> Index
     index.dense = store.build_dense(index.passage_vecs.reshape(-1, dim), ann_above)
     from embeddings.lexical import Lexical
 
-    index.bm25_passages = Lexical.build(index.passage_texts())
+    # A passage's section path is searchable too: a heading often names what its passages are about.
+    index.bm25_passages = Lexical.build([f"{index.sections[int(k)]}\n{t}" for k, t in zip(index.p_section, index.passage_texts())])
     index.bm25_sentences = Lexical.build(index.sentence_texts())
     return index
