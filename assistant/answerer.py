@@ -77,6 +77,7 @@ def score_sentences(prepared: Prepared, query: Query, query_vec: np.ndarray, fou
         return Scored(sent_rows, texts, np.zeros((0, len(FEATURES)), np.float32), np.zeros(0))
     own_terms = [frozenset(terms(t)) for t in texts]
     cos = index.sentence_vecs[sent_rows] @ query_vec.reshape(-1)
+    window = _window_cos(index, sent_rows, query_vec.reshape(-1))
     bm25_all = index.bm25_sentences.scores(list(query.terms))
     bm25 = bm25_all[sent_rows] if len(bm25_all) else np.zeros(len(sent_rows))
     bm25 = bm25 / (bm25.max() or 1.0)
@@ -88,7 +89,7 @@ def score_sentences(prepared: Prepared, query: Query, query_vec: np.ndarray, fou
             if 0 <= n < len(index.s_doc) and index.s_doc[n] == index.s_doc[s]:
                 context |= own_terms[position[n]] if n in position else set(terms(index.sentence(n).text))
         candidates.append(Candidate(
-            cos=float(cos[i]), passage_cos=float(found.dense[rank]), fused=float(found.fused[rank]),
+            cos=float(cos[i]), window_cos=float(window[i]), passage_cos=float(found.dense[rank]), fused=float(found.fused[rank]),
             passage_rank=rank, bm25=float(bm25[i]), terms=own_terms[i], context_terms=frozenset(context),
             text=texts[i],
         ))
@@ -96,6 +97,21 @@ def score_sentences(prepared: Prepared, query: Query, query_vec: np.ndarray, fou
     x = features(candidates, query.terms, idf, query.kind, prepared.is_known)
     quotable = np.array([len(t.split()) >= MIN_QUOTE_WORDS and not t.rstrip().endswith("?") for t in texts])
     return Scored(sent_rows, texts, x, np.where(quotable, ranker.probability(x), 0.0))
+
+
+def _window_cos(index: Index, rows: np.ndarray, query_vec: np.ndarray) -> np.ndarray:
+    """Per sentence, the best cosine of the question with it joined to the sentence before or after it (same
+    document), so a sentence that answers through "this" or "they" gets credit for what they refer to."""
+    vecs = index.sentence_vecs
+    best = np.full(len(rows), -1.0, dtype=np.float32)
+    for shift in (-1, 1):
+        other = np.clip(rows + shift, 0, len(vecs) - 1)
+        same = (index.s_doc[other] == index.s_doc[rows]) & (other != rows)
+        joined = vecs[rows] + vecs[other]
+        joined /= np.maximum(np.linalg.norm(joined, axis=1, keepdims=True), 1e-12)
+        best = np.where(same, np.maximum(best, joined @ query_vec), best)
+    own = vecs[rows] @ query_vec
+    return np.where(best < -0.5, own, best)
 
 
 def answer(prepared: Prepared, query: Query, query_vec: np.ndarray, found: Retrieved, ranker: Ranker,

@@ -20,7 +20,7 @@ from assistant.question import Kind
 
 FEATURES = (
     "cos", "passage_cos", "fused", "passage_rank", "bm25", "cover", "cover_context", "novel",
-    "kind_match", "kind_miss", "short", "is_question", "log_words", "unknown_terms", "unseen_terms",
+    "kind_match", "kind_miss", "short", "is_question", "log_words", "unknown_terms", "unseen_terms", "window_cos",
 )
 WEIGHTS_FILE = Path(__file__).with_name("ranker.json")
 
@@ -38,6 +38,7 @@ class Candidate:
     """What ranking needs to know of one sentence; built by the answerer from the index."""
 
     cos: float               # cosine of the sentence vector with the question vector
+    window_cos: float        # best cosine of the sentence joined with a neighbour
     passage_cos: float       # cosine of its best retrieved passage with the question
     fused: float             # fused retrieval score of that passage, in [0, 1]
     passage_rank: int        # 0 = the best retrieved passage
@@ -74,6 +75,7 @@ def features(
             len(c.terms - q) / max(len(c.terms), 1),
             float(evidence is not None and has), float(evidence is not None and not has),
             float(words < 6), float(c.text.rstrip().endswith("?")), float(np.log1p(words)), unknown, unseen,
+            c.window_cos,
         ))
     return np.asarray(rows, dtype=np.float32).reshape(len(candidates), len(FEATURES))
 

@@ -64,7 +64,7 @@ def _candidate(text: str, cos: float = 0.5, **kw) -> Candidate:
     from embeddings.lexical import terms
 
     t = frozenset(terms(text))
-    base = dict(cos=cos, passage_cos=0.5, fused=0.5, passage_rank=0, bm25=0.5, terms=t, context_terms=t, text=text)
+    base = dict(cos=cos, window_cos=cos, passage_cos=0.5, fused=0.5, passage_rank=0, bm25=0.5, terms=t, context_terms=t, text=text)
     base.update(kw)
     return Candidate(**base)
 
