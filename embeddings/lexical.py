@@ -24,13 +24,18 @@ STOPWORDS = frozenset(
 
 
 def stem(word: str) -> str:
-    """A light suffix stripper: plurals and simple verb forms meet ("supervised", "supervises" -> "supervis")."""
+    """A light suffix stripper: plurals, simple verb forms and -sion/-tion nouns meet
+    ("supervised", "supervises", "supervision" -> "supervis")."""
     if len(word) <= 3:
         return word
     if word.endswith("ies"):
         word = word[:-3] + "y"
     elif word.endswith("s") and not word.endswith("ss"):
         word = word[:-1]
+    if word.endswith("ization"):                            # tokenization ~ tokenize
+        word = word[:-5]
+    elif word.endswith(("sion", "tion")) and len(word) > 6:   # supervision ~ supervise, regulation ~ regulated
+        word = word[:-3]
     for suffix in ("ing", "ed"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             word = word[: -len(suffix)]
