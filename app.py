@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -84,6 +85,7 @@ CSS = """
 .vb-passage { background: rgba(250, 204, 21, 0.16); }
 .vb-sources mark, .vb-doc mark { background: #fde047; color: #1c1917; border-radius: 2px; padding: 0 1px; }
 .vb-doc mark.vb-near { background: #bfdbfe; }
+.vb-clip { font-style: italic; color: var(--body-text-color-subdued); margin: 4px 0; }
 #verbatim-hit { outline: 2px solid #f59e0b; }
 .vb-quote { margin: 0 0 8px; }
 .vb-cite { font-weight: 700; color: var(--color-accent); white-space: nowrap; }
@@ -162,6 +164,10 @@ def build_app(bot: Assistant, settings: Settings) -> gr.Blocks:
             line = webui.add_uploads(bot, files or [], uploads_dir, settings.max_upload_bytes)
         except webui.LibraryError as e:
             return (webui.status_html(str(e), ok=False), None, gr.skip(), gr.skip(), gr.skip())
+        finally:
+            # Gradio's own copies in its upload folder: the library keeps its copy, so no second one lingers.
+            for received in files or []:
+                Path(received).unlink(missing_ok=True)
         return (webui.status_html(line), None, *library())
 
     def remove(doc_id: str | None) -> tuple[Any, ...]:
@@ -176,7 +182,7 @@ def build_app(bot: Assistant, settings: Settings) -> gr.Blocks:
     def ask(question: str, history: list[str] | str | None = None) -> dict[str, Any]:
         """Answer `question` (after the earlier questions `history`, a list or its JSON) with the Answer JSON."""
         try:
-            return bot.ask(question, history=webui.parse_history(history)).to_dict()
+            return bot.ask(question, history=webui.parse_history(history, settings.max_question_chars)).to_dict()
         except ValueError as e:   # QuestionError is a ValueError too
             raise gr.Error(str(e)) from None
 
@@ -249,6 +255,7 @@ def launch_options(settings: Settings, env: dict[str, str] | None = None) -> dic
         "auth": users or None,
         "auth_message": "Sign in with your staff account." if users else None,
         "max_file_size": settings.max_upload_bytes,
+        "blocked_paths": webui.private_paths(settings),
         "css": CSS,
         # System fonts: the default theme fetches web fonts, which a staff network may not reach.
         "theme": gr.themes.Soft(primary_hue="amber", secondary_hue="slate",
@@ -266,6 +273,9 @@ def main(settings: Settings | None = None) -> None:
         print(f"No index at {settings.index_dir}: building it from corpus/ (first start, about a minute)…",
               file=sys.stderr, flush=True)
     bot = Assistant.open(settings, progress=True)
+    done = webui.catch_up(bot, webui.uploads_dir(settings))
+    if done:
+        print(f"Uploads: {done}", file=sys.stderr, flush=True)
     build_app(bot, settings).queue().launch(**launch_options(settings))
 
 

@@ -50,8 +50,12 @@ def chunk_document(
                 raise AssertionError(f"chunk not found in {document.source} after offset {cursor}")
             passages.append(Passage(document.doc_id, start, start + len(piece), piece, section))
             cursor = start + 1
+        host = first
         for start, end in split_sentences(text, seg_start, seg_end):
             sentences.append(Sentence(document.doc_id, start, end, text[start:end]))
-            hosts.append(next((i for i in range(first, len(passages))
-                               if passages[i].start <= start and end <= passages[i].end), -1))
+            # Sentences and passage starts both run forward: a passage ending before this sentence ends
+            # cannot hold it or any later one, so the first holder is the first passage not skipped.
+            while host < len(passages) and passages[host].end < end:
+                host += 1
+            hosts.append(host if host < len(passages) and passages[host].start <= start else -1)
     return Chunks(tuple(passages), tuple(sentences), tuple(hosts))

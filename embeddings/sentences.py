@@ -20,6 +20,7 @@ _BREAK = re.compile(r"\n[ \t]*\n\s*|\n")
 _BULLET = re.compile(r"[ \t]*(?:[•\-*–·▪◦]|\d{1,3}[.)]|\([ivxlcdm\d]{1,6}\))\s", re.IGNORECASE)
 _LABEL = re.compile(r"^\(?[0-9ivxlcdmIVXLCDM]{1,6}[).]\s*([^.!?]{0,120})[.:]$")
 _LAST_WORD = re.compile(r"(\S+)$")
+MAX_SENTENCE_CHARS = 2_000   # text without full stops is cut into pieces of this size, at a space where it can
 
 
 def _is_abbreviation(before: str) -> bool:
@@ -65,7 +66,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
             spans.append((cut, stop))
             cut = m.end()
         spans.append((cut, line_end))
-    return _merge_labels(text, [s for s in (_strip(text, a, b) for a, b in spans) if s])
+    return _cut_long(text, _merge_labels(text, [s for s in (_strip(text, a, b) for a, b in spans) if s]))
 
 
 def _strip(text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -94,4 +95,23 @@ def _merge_labels(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, in
             out[-1] = (out[-1][0], span[1])
         else:
             out.append(span)
+    return out
+
+
+def _cut_long(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans over MAX_SENTENCE_CHARS cut at the last space before the limit (or at the limit)."""
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        while end - start > MAX_SENTENCE_CHARS:
+            cut = text.rfind(" ", start + 1, start + MAX_SENTENCE_CHARS)
+            cut = cut if cut > start else start + MAX_SENTENCE_CHARS
+            piece = _strip(text, start, cut)
+            if piece:
+                out.append(piece)
+            start = cut
+            while start < end and text[start].isspace():
+                start += 1
+        piece = _strip(text, start, end)
+        if piece:
+            out.append(piece)
     return out

@@ -28,7 +28,9 @@ from embeddings.lexical import Lexical
 FORMAT = "verbatim-index"
 VERSION = 1
 HNSW_M = 32
-HNSW_EF_SEARCH = 128
+# Measured over 1M noisy copies of real SQuAD vectors (eval.bench --scale): recall@10 against exact search
+# 0.79 at 128, 0.95 at 1024, 0.97 at 2048 for about 3-6 ms a query on one thread, well inside the budget.
+HNSW_EF_SEARCH = 2048
 
 
 class IndexUnusable(Exception):
@@ -159,34 +161,58 @@ def check_manifest(manifest: dict, model: str, folder: Path) -> None:
         )
 
 
+LOAD_TRIES = 3
+
+
 def load(folder: Path, model: str) -> Index:
-    """Load the index in `folder`; an empty Index when the folder holds none. Refuses another model or format."""
+    """Load the index in `folder`; an empty Index when the folder holds none. Refuses another model or format.
+
+    Reads without the writers' lock: when a save swaps the folder in mid-read (its inode changes), it reads again.
+    """
     folder = Path(folder)
-    manifest = read_manifest(folder)
-    if manifest is None:
-        return Index(model=model, dim=0)
-    check_manifest(manifest, model, folder)
+    for attempt in range(LOAD_TRIES):
+        before = _inode(folder)
+        manifest = read_manifest(folder)
+        if manifest is None:
+            return Index(model=model, dim=0)
+        check_manifest(manifest, model, folder)
+        try:
+            index = _read(folder, model, manifest)
+        except (OSError, KeyError, ValueError, RuntimeError) as exc:
+            if _inode(folder) != before and attempt + 1 < LOAD_TRIES:
+                continue
+            raise IndexUnusable(f"the index in {folder} is damaged ({exc}); rebuild it with `verbatim index --rebuild`") from exc
+        if _inode(folder) == before:
+            return index
+    raise IndexUnusable(f"the index in {folder} kept changing while it was read; try again when indexing has finished")
+
+
+def _inode(folder: Path) -> int | None:
+    try:
+        return os.stat(folder).st_ino
+    except OSError:
+        return None
+
+
+def _read(folder: Path, model: str, manifest: dict) -> Index:
     import faiss
 
-    try:
-        with open(folder / "documents.jsonl", encoding="utf-8") as fh:
-            documents = [_doc_from_json(line) for line in fh if line.strip()]
-        p = np.load(folder / "passages.npz")
-        s = np.load(folder / "sentences.npz")
-        index = Index(
-            model=model, dim=int(manifest["dim"]), documents=documents,
-            infos=[DocInfo(**info) for info in manifest["documents"]],
-            p_doc=p["doc"], p_start=p["start"], p_end=p["end"], p_section=p["section"],
-            sections=json.loads((folder / "sections.json").read_text(encoding="utf-8")),
-            s_doc=s["doc"], s_start=s["start"], s_end=s["end"], s_host=s["host"],
-            passage_vecs=np.load(folder / "passage_vectors.npy"),
-            sentence_vecs=np.load(folder / "sentence_vectors.npy"),
-            dense=faiss.read_index(str(folder / "dense.faiss")),
-        )
-        index.bm25_passages = Lexical.load(folder / "bm25_passages", index.size)
-        index.bm25_sentences = Lexical.load(folder / "bm25_sentences", len(index.s_start))
-    except (OSError, KeyError, ValueError, RuntimeError) as exc:
-        raise IndexUnusable(f"the index in {folder} is damaged ({exc}); rebuild it with `verbatim index --rebuild`") from exc
+    with open(folder / "documents.jsonl", encoding="utf-8") as fh:
+        documents = [_doc_from_json(line) for line in fh if line.strip()]
+    p = np.load(folder / "passages.npz")
+    s = np.load(folder / "sentences.npz")
+    index = Index(
+        model=model, dim=int(manifest["dim"]), documents=documents,
+        infos=[DocInfo(**info) for info in manifest["documents"]],
+        p_doc=p["doc"], p_start=p["start"], p_end=p["end"], p_section=p["section"],
+        sections=json.loads((folder / "sections.json").read_text(encoding="utf-8")),
+        s_doc=s["doc"], s_start=s["start"], s_end=s["end"], s_host=s["host"],
+        passage_vecs=np.load(folder / "passage_vectors.npy"),
+        sentence_vecs=np.load(folder / "sentence_vectors.npy"),
+        dense=faiss.read_index(str(folder / "dense.faiss")),
+    )
+    index.bm25_passages = Lexical.load(folder / "bm25_passages", index.size)
+    index.bm25_sentences = Lexical.load(folder / "bm25_sentences", len(index.s_start))
     return index
 
 

@@ -95,3 +95,12 @@ def test_markdown_headings_become_sections():
     assert [(s.heading, s.level) for s in layout.sections] == [("Travel", 2), ("Abroad", 3)]
     doc = Document("m", "m.md", layout.title, text, layout.sections, layout.skip)
     assert doc.section_path(text.index("Carry")) == "Travel › Abroad"
+
+
+def test_text_without_full_stops_is_cut_into_bounded_sentences():
+    from embeddings.sentences import MAX_SENTENCE_CHARS
+
+    text = " ".join(["word"] * 3000) + " " + "x" * 5000
+    spans = split_sentences(text)
+    assert all(0 < b - a <= MAX_SENTENCE_CHARS for a, b in spans)
+    assert "".join(text[a:b] for a, b in spans).replace(" ", "") == text.replace(" ", "")

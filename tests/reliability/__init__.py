@@ -1,0 +1,1 @@
+"""Reliability: load, faults, hostile input and access, against the real app, CLI, model and index."""
