@@ -78,8 +78,7 @@ def score_sentences(prepared: Prepared, query: Query, query_vec: np.ndarray, fou
     own_terms = [frozenset(terms(t)) for t in texts]
     cos = index.sentence_vecs[sent_rows] @ query_vec.reshape(-1)
     window = _window_cos(index, sent_rows, query_vec.reshape(-1))
-    bm25_all = index.bm25_sentences.scores(list(query.terms))
-    bm25 = bm25_all[sent_rows] if len(bm25_all) else np.zeros(len(sent_rows))
+    bm25 = index.bm25_sentences.scores_of(list(query.terms), sent_rows)
     bm25 = bm25 / (bm25.max() or 1.0)
     position = {s: i for i, s in enumerate(sent_rows.tolist())}
     candidates = []

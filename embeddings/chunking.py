@@ -8,8 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from langchain_text_splitters import RecursiveCharacterTextSplitter
-
 from embeddings.documents import Document, Passage, Sentence
 from embeddings.layout import segments
 from embeddings.sentences import split_sentences
@@ -28,6 +26,8 @@ def chunk_document(
     document: Document, count_tokens: Callable[[str], int], chunk_tokens: int, overlap_tokens: int
 ) -> Chunks:
     """Passages of at most `chunk_tokens` tokens (overlapping by about `overlap_tokens`) and all sentences."""
+    from langchain_text_splitters import RecursiveCharacterTextSplitter   # slow to import; answering never needs it
+
     splitter = RecursiveCharacterTextSplitter(
         separators=SEPARATORS,
         keep_separator="end",
