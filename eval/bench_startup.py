@@ -79,6 +79,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_answering(proc: subprocess.Popen, url: str, log: Path, began: float, seconds: float, poll: float) -> None:
+    """Return once `url` answers 200; RuntimeError (with the log's tail) if `proc` exits or `seconds` pass
+    since `began` (a time.perf_counter() value)."""
+    import httpx
+
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{' '.join(map(str, proc.args))} exited {proc.returncode}: {log.read_text()[-3000:]}")
+        if time.perf_counter() - began > seconds:
+            raise RuntimeError(f"{' '.join(map(str, proc.args))} did not answer on {url} within {seconds} s")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(poll)
+
+
 @contextmanager
 def serving(argv: Sequence[str], port: int, log: Path, **env: str) -> Iterator[tuple[subprocess.Popen, float]]:
     """Start a web server process; yield it with the seconds until http://127.0.0.1:PORT/ answered 200. Stops it after."""
@@ -90,24 +108,19 @@ def serving(argv: Sequence[str], port: int, log: Path, **env: str) -> Iterator[t
         proc = subprocess.Popen(list(argv), cwd=ROOT, env=_env(GRADIO_SERVER_PORT=str(port), **env),
                                 stdout=out, stderr=subprocess.STDOUT)
         try:
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {log.read_text()[-2000:]}")
-                if time.perf_counter() - began > READY_SECONDS:
-                    raise RuntimeError(f"{' '.join(argv)} did not answer on {url} within {READY_SECONDS} s")
-                try:
-                    if httpx.get(url, timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.05)
+            wait_until_answering(proc, url, log, began, READY_SECONDS, 0.05)
             yield proc, time.perf_counter() - began
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
+
+
+def stop(proc: subprocess.Popen, grace: float = 20) -> None:
+    """Terminate `proc`, and kill it if it has not exited after `grace` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 def web_ready(index_dir: Path, work: Path) -> float:

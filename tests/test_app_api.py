@@ -16,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from eval.bench_startup import stop, wait_until_answering
+
 ROOT = Path(__file__).resolve().parents[1]
 START_SECONDS = 300   # importing gradio and torch, loading the model, building the index from corpus/
 
@@ -39,29 +41,18 @@ def running_app(work: Path, **env_extra: str) -> Iterator[str]:
                GRADIO_ANALYTICS_ENABLED="False", **env_extra)
     log_path = work / "server.log"
     url = f"http://127.0.0.1:{port}/"
-    began = time.monotonic()
+    began = time.perf_counter()
     with log_path.open("w") as log:
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            while True:
-                if proc.poll() is not None:
-                    pytest.fail(f"app.py exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-                if time.monotonic() - began > START_SECONDS:
-                    pytest.fail(f"app.py did not answer on {url} within {START_SECONDS} s")
-                try:
-                    if httpx.get(url, timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(1)
-            print(f"app.py serving after {time.monotonic() - began:.1f} s (index built from corpus/)")
+            try:
+                wait_until_answering(proc, url, log_path, began, START_SECONDS, 1.0)
+            except RuntimeError as exc:
+                pytest.fail(str(exc))
+            print(f"app.py serving after {time.perf_counter() - began:.1f} s (index built from corpus/)")
             yield url
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
 
 
 @pytest.fixture(scope="module")
