@@ -421,21 +421,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 squad.write_articles(articles[: args.index_articles], work / "squad-docs")
                 bench.say(f"index: {args.index_articles} SQuAD articles")
                 bench.index(f"{args.index_articles} SQuAD articles", [work / "squad-docs"])
-        if "reindex" in sections:
-            bench.say("reindex: unchanged bundled corpus")
-            bench.reindex()
-        if "startup" in sections:
-            bench.say("start-up")
-            bench.startup()
-        if "web" in sections:
-            bench.say("web chat start")
-            bench.web()
-        if "memory" in sections:
-            bench.say("memory: web chat over the SQuAD index")
-            bench.memory()
-        if "scale" in sections:
-            bench.say("scale")
-            bench.scale(bench.squad_bot())
+        steps = (
+            ("reindex", "reindex: unchanged bundled corpus", bench.reindex),
+            ("startup", "start-up", bench.startup),
+            ("web", "web chat start", bench.web),
+            ("memory", "memory: web chat over the SQuAD index", bench.memory),
+            ("scale", "scale", lambda: bench.scale(bench.squad_bot())),
+        )
+        for name, message, step in steps:
+            if name in sections:
+                bench.say(message)
+                step()
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)

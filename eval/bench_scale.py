@@ -81,7 +81,7 @@ def repeated_bm25(lexical: Lexical, copies: int) -> Lexical:
 
 def repeated_index(index: Index, copies: int, passage_vecs: np.ndarray, dense) -> Index:
     """`copies` copies of `index` (documents renamed, rows shifted) over the given passage vectors and FAISS index."""
-    docs, p, s = len(index.documents), index.size, len(index.s_start)
+    docs, p = len(index.documents), index.size
     documents = [dataclasses.replace(d, doc_id=f"{d.doc_id}~{c}") for c in range(copies) for d in index.documents]
     infos = [dataclasses.replace(i, doc_id=f"{i.doc_id}~{c}") for c in range(copies) for i in index.infos]
     shift = lambda arr, step: (np.tile(arr.astype(np.int64), copies) + np.repeat(np.arange(copies) * step, len(arr)))

@@ -100,7 +100,6 @@ def wait_until_answering(proc: subprocess.Popen, url: str, log: Path, began: flo
 @contextmanager
 def serving(argv: Sequence[str], port: int, log: Path, **env: str) -> Iterator[tuple[subprocess.Popen, float]]:
     """Start a web server process; yield it with the seconds until http://127.0.0.1:PORT/ answered 200. Stops it after."""
-    import httpx
 
     url = f"http://127.0.0.1:{port}/"
     began = time.perf_counter()
