@@ -270,7 +270,7 @@ def main(settings: Settings | None = None) -> None:
     """Open the assistant (building the index from corpus/ when missing, with progress) and serve the chat."""
     settings = settings or Settings.from_env()
     if not (settings.index_dir / "manifest.json").is_file():
-        print(f"No index at {settings.index_dir}: building it from corpus/ (first start, about a minute)…",
+        print(f"No index at {settings.index_dir}: building it from corpus/ (first start, a few seconds)…",
               file=sys.stderr, flush=True)
     bot = Assistant.open(settings, progress=True)
     done = webui.catch_up(bot, webui.uploads_dir(settings))

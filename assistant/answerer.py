@@ -1,8 +1,8 @@
 """From retrieved passages to an Answer: rank their sentences, quote the best verbatim, or abstain.
 
 Quotes are spans of the document text (neighbouring sentences joined when the answer runs across
-them, or when a sentence only introduces a list with a colon); a question or a fragment of under three
-words is never quoted. Abstains when the best sentence's probability is under `abstain_below`.
+them, when a sentence opens by pointing back at the one before, or when it only introduces a list with a
+colon); a question or a fragment of under three words is never quoted. Abstains when the best sentence's probability is under `abstain_below`.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 
 from assistant.answer import Answer, Found, Quote
 from assistant.question import Query
-from assistant.ranking import FEATURES, Candidate, Ranker, features
+from assistant.ranking import FEATURES, Candidate, Ranker, features, points_back
 from assistant.retrieval import Retrieved
 from embeddings.lexical import terms
 from embeddings.settings import Settings
@@ -21,6 +21,7 @@ from embeddings.store import Index
 _KEY_SHIFT = 1 << 40   # sentence key = doc row * 2**40 + start: sorted, since rows of a document are contiguous
 MIN_QUOTE_WORDS = 3
 SECOND_QUOTE_RATIO = 0.6   # a further quote must score at least this share of the best one
+JOIN_RATIO = 0.5   # the sentence after the best one joins its quote when it scores this share of it (same section)
 
 
 PREFIX = 5   # a question word is "known" when the documents hold it, or a word sharing its first letters
@@ -129,7 +130,23 @@ def answer(prepared: Prepared, query: Query, query_vec: np.ndarray, found: Retri
     chosen = [int(scored.rows[i]) for i in order[: settings.max_quotes]
               if prob[i] >= max(settings.abstain_below, SECOND_QUOTE_RATIO * best)]
     scores = {int(scored.rows[i]): float(prob[i]) for i in order}
+    chosen += _context(index, chosen, scores)
     return Answer(query.question, _quotes(index, chosen, scores), passages, best)
+
+
+def _context(index: Index, chosen: list[int], scores: dict[int, float]) -> list[int]:
+    """Neighbours, in the same section, that the chosen sentences' quotes need: the sentence before one that
+    opens by pointing back ("It is designed..."), and the sentence after the best one when it scores JOIN_RATIO
+    of it (an answer that runs on: "...by operating as a bank. This means heightened oversight...")."""
+    def same_section(row: int, other: int) -> bool:
+        return (0 <= other < len(index.s_doc) and index.s_doc[other] == index.s_doc[row]
+                and index.p_section[index.s_host[other]] == index.p_section[index.s_host[row]])
+
+    best = chosen[0]
+    out = [s - 1 for s in chosen if same_section(s, s - 1) and points_back(index.sentence(s).text)]
+    if same_section(best, best + 1) and scores.get(best + 1, 0.0) >= JOIN_RATIO * scores[best]:
+        out.append(best + 1)
+    return out
 
 
 def _quotes(index: Index, chosen: list[int], scores: dict[int, float]) -> tuple[Quote, ...]:

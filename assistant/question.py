@@ -25,7 +25,9 @@ _KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
 _LEANS = re.compile(
     r"\b(?:it|its|it's|they|them|their|theirs|this|that|these|those|he|him|his|she|her|hers|there|such|the same)\b"
     r"|\b(?:old|new|other|former|latter|previous|earlier|same|first|second|last) ones?\b|\bthe (?:former|latter)\b"
-    r"|^\W*(?:and|but|also|so|what about|how about|and what about|what else|anything else|why not)\b",
+    r"|^\W*(?:and|but|also|so|or|what about|how about|and what about|what else|anything else|why not"
+    r"|mostly|mainly|chiefly|primarily|only|just)\b"
+    r"|\b(?:then|in that case|in this case|if so|if not)\W*$",
     re.I,
 )
 _LETTERS = re.compile(r"\w", re.UNICODE)

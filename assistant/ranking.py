@@ -31,6 +31,18 @@ _EVIDENCE: dict[str, re.Pattern[str]] = {
     "who": re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+(?:of|and|the|for|de|von)?\s*[A-Z][a-z]+)+|\b(?:[A-Z]{2,})\b|(?i:\b(?:commission|ministry|department|bank|court|council|administration|agency|government|authority|company|ceo|president|founder)\b)"),
     "where": re.compile(r"\b(?:in|at|from|to|near|across|within)\s+(?:the\s+)?[A-Z][a-z]+|\b(?:country|city|province|region|territory|overseas|domestic)\b"),
 }
+# A sentence that opens by pointing back ("This means...", "It is designed...", "For payments, it...") needs the
+# sentence before it to be understood.
+_ANAPHORIC = re.compile(
+    r"^\W*(?:(?:this|that|these|those|it|its|they|their|them|he|his|she|her|such|there|here|in (?:addition|particular|turn)"
+    r"|however|instead|accordingly|meanwhile|additionally|moreover|also|otherwise)\b|for (?:\w+ )?\w+,)",
+    re.I,
+)
+
+
+def points_back(sentence: str) -> bool:
+    """Whether a sentence opens by pointing back at the one before it ("This means...", "For payments, it...")."""
+    return bool(_ANAPHORIC.search(sentence))
 
 
 @dataclass(frozen=True, slots=True)

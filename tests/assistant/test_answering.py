@@ -97,3 +97,25 @@ def test_odd_questions_get_a_sane_answer(bot, question):
     answer = bot.ask(question)
     _verbatim(bot, answer)
     assert 0.0 <= answer.confidence <= 1.0
+
+
+@pytest.mark.parametrize("question", [*QUESTIONS,
+    "What is SoFi USD meant to be used for besides payments?",
+    "What does SoFi's bank charter mean for users compared with exchanges?",
+    "What does blockchain bring to SoFi's payments?",
+])
+def test_a_quote_never_opens_on_a_sentence_that_points_back_at_a_missing_one(bot, question):
+    """"It is designed..." or "This means..." is quoted with the sentence it points back to (same section)."""
+    from assistant.ranking import points_back
+
+    index = bot.index
+    answer = bot.ask(question)
+    assert answer.quotes, f"no answer to {question!r}"
+    for quote in answer.quotes:
+        rows = [s for s in range(len(index.s_doc)) if index.sentence(s).doc_id == quote.doc_id
+                and index.sentence(s).start == quote.start]
+        assert rows, "a quote starts at a sentence"
+        first = rows[0]
+        before_in_section = (first > 0 and index.s_doc[first - 1] == index.s_doc[first]
+                             and index.p_section[index.s_host[first - 1]] == index.p_section[index.s_host[first]])
+        assert not (points_back(quote.text) and before_in_section), quote.text

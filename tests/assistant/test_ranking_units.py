@@ -6,7 +6,7 @@ import pytest
 
 from assistant.answer import QuestionError
 from assistant.question import check, kind_of, leans_on_history, resolve
-from assistant.ranking import FEATURES, Candidate, Ranker, features
+from assistant.ranking import FEATURES, Candidate, Ranker, features, points_back
 from assistant.retrieval import fuse_convex, fuse_rrf, top_rows
 
 
@@ -46,6 +46,8 @@ def test_followups_fold_in_the_topic_back_to_a_standalone_question():
     assert leans_on_history("Who supervises it?")
     assert not leans_on_history("How is SoFi USD backed?")
     assert leans_on_history("What was the old one's document number?")
+    assert leans_on_history("Mostly in which coin?") and leans_on_history("Who bears the losses then?")
+    assert not leans_on_history("In which year did SoFi exit crypto?")
     q = resolve("Who supervises it?", ["How is SoFi USD backed?", "What does the notice say about RWA tokenization?"])
     assert q.text == "What does the notice say about RWA tokenization? Who supervises it?"
     assert q.kind == "who" and "rwa" in q.terms
@@ -80,6 +82,19 @@ def test_features_see_answer_kind_coverage_and_question_form():
     assert x[1, col["is_question"]] == 1 and x[0, col["is_question"]] == 0
     assert x[0, col["cover"]] == pytest.approx(1.0)
     assert x[0, col["novel"]] > x[1, col["novel"]]
+
+
+@pytest.mark.parametrize("sentence, points", [
+    ("This means a heightened level of regulatory oversight.", True),
+    ("For payments, it means instant, low-cost settlements.", True),
+    ("It is designed not only for regular payments.", True),
+    ("Moreover, the notice repeals the old one.", True),
+    ("Items listed here are prohibited.", False),
+    ("Thereafter the rules apply.", False),
+    ("The centerpiece of SoFi's strategy is SoFi USD.", False),
+])
+def test_points_back_spots_sentences_that_lean_on_the_one_before(sentence, points):
+    assert points_back(sentence) is points
 
 
 def test_ranker_weights_round_trip_and_refuse_wrong_length(tmp_path):
