@@ -34,7 +34,7 @@ _EVIDENCE: dict[str, re.Pattern[str]] = {
 # A sentence that opens by pointing back ("This means...", "It is designed...", "For payments, it...") needs the
 # sentence before it to be understood.
 _ANAPHORIC = re.compile(
-    r"^\W*(?:(?:this|that|these|those|it|its|they|their|them|he|his|she|her|such|there|here|in (?:addition|particular|turn)"
+    r"^\W*(?:(?:this|that|these|those|it|its|they|their|them|he|his|she|her|such|in (?:addition|particular|turn)"
     r"|however|instead|accordingly|meanwhile|additionally|moreover|also|otherwise)\b|for (?:\w+ )?\w+,)",
     re.I,
 )
