@@ -74,7 +74,7 @@ def threshold(ranker: Ranker, groups: list[tuple[np.ndarray, np.ndarray]], answe
     rate on the answerable questions stays within `max_false`."""
     best = np.array([ranker.probability(g[0]).max() if len(g[1]) else 0.0 for g in groups])
     ok = np.array(answerable)
-    candidates = sorted(set(np.round(best, 4).tolist()))
+    candidates = sorted(set(best.tolist()))   # unrounded: a rounded-up value would put its own question below it
     pick = (0.0, 0.0, 0.0)
     for t in candidates:
         false = float((best[ok] < t).mean()) if ok.any() else 0.0
@@ -143,7 +143,12 @@ def main() -> int:
                 (squad.open_assistant(articles, cache, base.replace(index_dir=cache / "index")), pool)]
         coordinate_search(sets, Ranker.load(), rounds=args.rounds).save(fitted_on="coordinate search, not yet calibrated")
     if args.cached:
+        if not saved.is_file():
+            ap.error(f"no cached features at {saved}; run once without --cached")
         groups = list(np.load(saved, allow_pickle=True))
+        if groups and groups[0][0].shape[1] != len(FEATURES):
+            ap.error(f"the cached features have {groups[0][0].shape[1]} columns, the ranker now {len(FEATURES)}; "
+                     "run once without --cached")
     else:
         articles, items = squad.load(args.squad)
         held_out = {i.id for i in sample(items, 1000, 0)}
@@ -162,7 +167,7 @@ def main() -> int:
     print(f"dev: abstain below {t:.3f} -> abstention recall {recall:.2f}, false abstention {false:.2f}")
     if not args.dry_run:
         calibrated.save(
-            suggested_abstain_below=round(t, 3),
+            suggested_abstain_below=float(np.floor(t * 1000) / 1000),
             fitted_on=f"weights hand-set, then tuned by coordinate search (--search 400) on the corpus dev set and "
                       f"SQuAD v1.1 questions outside the eval sample (fitted logistic and listwise models ranked no "
                       f"better); scale and offset calibrated (Platt) on {len(squad_groups)} SQuAD v1.1 dev "
