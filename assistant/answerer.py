@@ -2,7 +2,8 @@
 
 Quotes are spans of the document text (neighbouring sentences joined when the answer runs across
 them, when a sentence opens by pointing back at the one before, or when it only introduces a list with a
-colon); a question or a fragment of under three words is never quoted. Abstains when the best sentence's probability is under `abstain_below`.
+colon); a question or a fragment of under three words is never quoted. Abstains when the best sentence's
+probability is under `abstain_below`.
 """
 from __future__ import annotations
 
