@@ -201,12 +201,8 @@ class Bench:
         self.measures[f"query.{label}.encoder_backend"] = bot.encoder.backend
         self.ratios.append(Ratio(f"query p50 {label}: ask / limit (torch embed + FAISS search)", TARGETS["query"],
                                  [o / l for o, l in zip(p50["ours"], p50["limit"])]))
-        peer_names = [n for n in runners if n not in ("limit", "ours")]
-        if peer_names:
-            fastest = [min(p50[n][r] for n in peer_names) for r in range(self.args.rounds)]
-            self.ratios.append(Ratio(f"query p50 {label}: ask / fastest peer search ({', '.join(peer_names)})",
-                                     TARGETS["query_peers"], [o / f for o, f in zip(p50["ours"], fastest)],
-                                     note="we also answer (quote sentences); the peers only retrieve passages"))
+        self.peer_ratio(p50, f"query p50 {label}: ask / fastest peer search", TARGETS["query_peers"],
+                        "we also answer (quote sentences); the peers only retrieve passages")
 
     def index(self, label: str, paths: list[Path]) -> None:
         """Building an index from scratch against one encoder pass over its passages (and the peers' builds)."""
@@ -248,12 +244,16 @@ class Bench:
         }
         self.ratios.append(Ratio(f"index build {label} ({summary.passages} passages): build / one encoder pass",
                                  TARGETS["index"], [o / l for o, l in zip(seconds["ours"], seconds["limit"])]))
-        peer_names = [n for n in runners if n not in ("limit", "ours")]
+        self.peer_ratio(seconds, f"index build {label}: ours / fastest peer", TARGETS["index_peers"],
+                        "we also split sentences, pool their vectors and build two BM25 indexes")
+
+    def peer_ratio(self, measured: dict[str, list[float]], title: str, target: float, note: str) -> None:
+        """Ours against the fastest peer of each round, when any peer ran (`measured`: runner -> one value a round)."""
+        peer_names = [n for n in measured if n not in ("limit", "ours")]
         if peer_names:
-            fastest = [min(seconds[n][r] for n in peer_names) for r in range(self.args.rounds)]
-            self.ratios.append(Ratio(f"index build {label}: ours / fastest peer ({', '.join(peer_names)})",
-                                     TARGETS["index_peers"], [o / f for o, f in zip(seconds["ours"], fastest)],
-                                     note="we also split sentences, pool their vectors and build two BM25 indexes"))
+            fastest = [min(measured[n][r] for n in peer_names) for r in range(self.args.rounds)]
+            self.ratios.append(Ratio(f"{title} ({', '.join(peer_names)})", target,
+                                     [o / f for o, f in zip(measured["ours"], fastest)], note=note))
 
     def reindex(self) -> None:
         """Re-indexing the unchanged bundled corpus: no encoder call, under a second (in-process and as a command)."""
