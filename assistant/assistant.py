@@ -85,7 +85,8 @@ class Assistant:
         """Index files (new or changed ones only) and swap the new index in."""
         with self._write:
             summary = Indexer(self.settings, self.encoder).index(paths, progress=progress)
-            self._swap(store.load(Path(self.settings.index_dir), self.settings.model_name))
+            if summary.added or summary.updated:   # else the index on disk is the one already loaded
+                self._swap(store.load(Path(self.settings.index_dir), self.settings.model_name))
         return summary
 
     def remove(self, doc_id_or_path: str) -> DocInfo:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.answer import ABSTAIN_TEXT, Answer, Found, Quote
-from embeddings.documents import Document, content_hash, doc_id_for
+from embeddings.documents import Document
 from embeddings.indexer import IndexBusy
 from embeddings.loaders import SUPPORTED, LoadError, load
 from embeddings.store import IndexUnusable
@@ -415,28 +415,27 @@ def remove_document(bot: Any, doc_id: str, uploads_dir: Path) -> str:
 
 def catch_up(bot: Any, uploads_dir: Path) -> str:
     """Finish what a crash interrupted in `uploads_dir`: drop half-written copies, complete removals, and
-    index the uploaded files that the index lacks or holds an older version of. Returns what it did
-    ('' when there was nothing to do)."""
+    index the uploaded files that the index lacks or holds an older version of (the indexer skips the
+    unchanged ones by their content hash). Returns what it did ('' when there was nothing to do)."""
     if not uploads_dir.is_dir():
         return ""
-    indexed = {i.doc_id: i.content_hash for i in bot.documents()}
     removed = 0
     for path in sorted(uploads_dir.glob(".*")):
         if path.name.endswith(".removing"):
-            original = path.with_name(path.name[1:-len(".removing")])
-            if doc_id_for(original) in indexed:
-                bot.remove(doc_id_for(original))
+            try:
+                bot.remove(str(path.with_name(path.name[1:-len(".removing")])))
                 removed += 1
+            except KeyError:
+                pass   # the removal had reached the index before the crash
         if path.is_file() and path.name.endswith((".part", ".removing")):
             path.unlink()
-    indexed = {i.doc_id: i.content_hash for i in bot.documents()}
-    pending = [p for p in sorted(uploads_dir.iterdir())
-               if p.is_file() and not p.name.startswith(".")
-               and indexed.get(doc_id_for(p)) != content_hash(p.read_bytes())]
     notes = [f"finished removing {removed} document{'s' if removed != 1 else ''}"] if removed else []
-    if pending:
-        notes.append(f"indexed {len(pending)} upload{'s' if len(pending) != 1 else ''} an interruption had "
-                     f"left out: {bot.add(pending).line()}")
+    uploads = [p for p in sorted(uploads_dir.iterdir()) if p.is_file() and not p.name.startswith(".")]
+    summary = bot.add(uploads) if uploads else None
+    if summary is not None and summary.added + summary.updated:
+        count = summary.added + summary.updated
+        notes.append(f"indexed {count} upload{'s' if count != 1 else ''} an interruption had left out: "
+                     f"{summary.line()}")
     return "; ".join(notes)
 
 

@@ -69,12 +69,15 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def doc_id_for(path: str | Path) -> str:
-    """A stable id for a file: re-indexing a changed file keeps its id, and so does moving the whole
-    working folder (a path inside the working directory is keyed relative to it)."""
+def doc_id_for(path: str | Path, root: str | Path) -> str:
+    """A stable id for a file: its path relative to `root` (the folder that holds the index) when inside it.
+
+    The same file gets the same id from any working directory, re-indexing a changed file keeps it, and so does
+    moving the folder together with its index.
+    """
     resolved = Path(path).resolve()
     try:
-        key = resolved.relative_to(Path.cwd().resolve()).as_posix()
+        key = resolved.relative_to(Path(root).resolve()).as_posix()
     except ValueError:
         key = resolved.as_posix()
     return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]

@@ -118,6 +118,11 @@ class Indexer:
             self._encoder = SentenceEncoder(s.model_path, s.model_name, s.batch_size)
         return self._encoder
 
+    @property
+    def root(self) -> Path:
+        """The folder that holds the index: documents' ids are keyed on their paths relative to it."""
+        return Path(self.settings.index_dir).resolve().parent
+
     def _lock(self):
         """The lock file beside the index folder, held: another indexer waits (saying so) up to
         LOCK_WAIT_SECONDS, then gets IndexBusy. A folder that cannot hold the lock raises IndexUnusable."""
@@ -171,7 +176,7 @@ class Indexer:
             seen: set[str] = set()
             by_source = {d.source: i for i, d in enumerate(old.documents)}   # the same path under another id
             for path, source in files:
-                doc_id = doc_id_for(path)
+                doc_id = doc_id_for(path, self.root)
                 if doc_id in seen:
                     continue
                 seen.add(doc_id)
@@ -185,7 +190,7 @@ class Indexer:
                     unchanged += 1
                     continue
                 try:
-                    fresh.append(load(path, source, data))
+                    fresh.append(load(path, source, data, self.root))
                 except LoadError as exc:
                     skipped.append(Skipped(source, str(exc)))
                     continue
@@ -213,7 +218,7 @@ class Indexer:
         folder = Path(self.settings.index_dir)
         with self._lock():
             old = store.load(folder, self.settings.model_name)
-            match = [i for i, d in enumerate(old.documents) if key in (d.doc_id, d.source) or doc_id_for(key) == d.doc_id]
+            match = [i for i, d in enumerate(old.documents) if key in (d.doc_id, d.source) or doc_id_for(key, self.root) == d.doc_id]
             if not match:
                 raise KeyError(f"no indexed document has the id or source {key!r}; `verbatim docs` lists them")
             gone = old.infos[match[0]]

@@ -22,8 +22,9 @@ def supported(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED
 
 
-def load(path: Path, source: str | None = None, data: bytes | None = None) -> Document:
-    """Read and parse `path` (or its already-read `data`); `source` is the path as the user gave it."""
+def load(path: Path, source: str | None = None, data: bytes | None = None, root: Path | None = None) -> Document:
+    """Read and parse `path` (or its already-read `data`); `source` is the path as the user gave it, `root` the
+    folder its id is keyed from (`doc_id_for`; the working directory when not given)."""
     path = Path(path)
     source = source if source is not None else str(path)
     kind = SUPPORTED.get(path.suffix.lower())
@@ -52,7 +53,7 @@ def load(path: Path, source: str | None = None, data: bytes | None = None) -> Do
     if not text.strip():
         raise LoadError("no text found in the file")
     return Document(
-        doc_id=doc_id_for(path), source=source, title=title or path.stem.replace("_", " "),
+        doc_id=doc_id_for(path, Path.cwd() if root is None else root), source=source, title=title or path.stem.replace("_", " "),
         text=text, sections=tuple(sections), skip=tuple(skip), content_hash=content_hash(data),
     )
 

@@ -13,8 +13,9 @@ from conftest import CORPUS, ROOT
 
 
 def run(cwd, *args, env_extra=None, check=True):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", **(env_extra or {})}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
     env.pop("VERBATIM_INDEX", None)
+    env.update(env_extra or {})
     proc = subprocess.run([sys.executable, "-m", "assistant.cli", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=600)
     if check:
@@ -37,6 +38,12 @@ def test_moved_working_folder_keeps_its_index(workdir, tmp_path):
     shutil.copytree(workdir, moved)
     out = run(moved, "index").stdout
     assert "0 added" in out and "1 unchanged" in out
+
+
+def test_same_files_from_another_working_directory_are_not_indexed_twice(workdir):
+    out = run(workdir / "corpus", "index", ".", env_extra={"VERBATIM_INDEX": str(workdir / ".verbatim")}).stdout
+    assert "0 added" in out and "1 unchanged" in out
+    assert len(json.loads(run(workdir, "docs", "--json").stdout)) == 1
 
 
 def test_index_of_unchanged_corpus_embeds_nothing_and_docs_lists_it(workdir):
