@@ -151,27 +151,28 @@ def _context(index: Index, chosen: list[int], scores: dict[int, float]) -> list[
 
 
 def _quotes(index: Index, chosen: list[int], scores: dict[int, float]) -> tuple[Quote, ...]:
-    """Quotes for the chosen sentence rows, best first; adjacent ones and colon lead-ins joined."""
-    spans: list[list[int]] = []   # each: [first row, last row]
-    for s in chosen:
-        for span in spans:
-            if span[0] - 1 <= s <= span[1] + 1 and index.s_doc[s] == index.s_doc[span[0]]:
-                span[0], span[1] = min(span[0], s), max(span[1], s)
-                break
+    """Quotes for the chosen sentence rows, best first; runs of adjacent ones and colon lead-ins joined."""
+    def lead_in(row: int) -> bool:   # "...as follows:" says nothing without what follows
+        nxt = row + 1
+        return (nxt < len(index.s_doc) and index.s_doc[nxt] == index.s_doc[row]
+                and index.sentence(row).text.endswith(":"))
+
+    spans: list[list[int]] = []   # each: [first row, last row], in document order
+    for s in sorted(set(chosen)):
+        if spans and s <= spans[-1][1] + 1 and index.s_doc[s] == index.s_doc[spans[-1][0]]:
+            spans[-1][1] = max(spans[-1][1], s)
         else:
             spans.append([s, s])
+        if lead_in(spans[-1][1]):
+            spans[-1][1] += 1
     out = []
     for first, last in spans:
         doc = index.documents[int(index.s_doc[first])]
-        nxt = last + 1
-        if (doc.text[int(index.s_start[last]):int(index.s_end[last])].endswith(":")
-                and nxt < len(index.s_doc) and index.s_doc[nxt] == index.s_doc[last]):
-            last = nxt   # "...as follows:" says nothing without what follows
         start, end = int(index.s_start[first]), int(index.s_end[last])
         host = int(index.s_host[first])
         out.append(Quote(doc.doc_id, start, end, doc.text[start:end], max(scores.get(r, 0.0) for r in range(first, last + 1)),
                          doc.source, doc.title, index.sections[int(index.p_section[host])]))
-    return tuple(out)
+    return tuple(sorted(out, key=lambda q: -q.score))
 
 
 def _found(index: Index, row: int, score: float) -> Found:

@@ -119,3 +119,18 @@ def test_a_quote_never_opens_on_a_sentence_that_points_back_at_a_missing_one(bot
         before_in_section = (first > 0 and index.s_doc[first - 1] == index.s_doc[first]
                              and index.p_section[index.s_host[first - 1]] == index.p_section[index.s_host[first]])
         assert not (points_back(quote.text) and before_in_section), quote.text
+
+
+def test_adjacent_sentences_make_one_quote_in_whatever_order_they_are_chosen(bot):
+    from assistant.answerer import _quotes
+
+    index = bot.index
+    row = next(r for r in range(10, len(index.s_doc) - 3)
+               if len({int(index.s_doc[r + i]) for i in range(3)}) == 1
+               and not any(index.sentence(r + i).text.endswith(":") for i in range(3)))
+    scores = {row: 0.9, row + 2: 0.6, row + 1: 0.3}
+    quotes = _quotes(index, [row, row + 2, row + 1], scores)   # the middle one joined last, as a context row is
+    assert len(quotes) == 1 and quotes[0].start == index.sentence(row).start
+    assert quotes[0].end == index.sentence(row + 2).end and quotes[0].score == 0.9
+    apart = _quotes(index, [row + 3, row], {row: 0.4, row + 3: 0.8})
+    assert [q.start for q in apart] == [index.sentence(row + 3).start, index.sentence(row).start]   # best first
