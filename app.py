@@ -16,6 +16,7 @@ import gradio as gr
 from assistant import Assistant, webui
 from assistant.answer import QuestionError
 from assistant.feedback import append_feedback, feedback_record
+from assistant.question import MAX_HISTORY
 from embeddings.loaders import SUPPORTED
 from embeddings.settings import Settings
 
@@ -117,7 +118,7 @@ def build_app(bot: Assistant, settings: Settings) -> gr.Blocks:
                 webui.viewer_html(None, None))
 
     def respond(question: str, turns: list[webui.Turn]) -> tuple[Any, ...]:
-        history = tuple(t.question for t in turns)
+        history = tuple(t.question for t in turns[-MAX_HISTORY:])
         try:
             answer = bot.ask(question, history=history)
         except QuestionError as e:
@@ -182,7 +183,7 @@ def build_app(bot: Assistant, settings: Settings) -> gr.Blocks:
     def ask(question: str, history: list[str] | str | None = None) -> dict[str, Any]:
         """Answer `question` (after the earlier questions `history`, a list or its JSON) with the Answer JSON."""
         try:
-            return bot.ask(question, history=webui.parse_history(history, settings.max_question_chars)).to_dict()
+            return bot.ask(question, history=webui.parse_history(history)).to_dict()
         except ValueError as e:   # QuestionError is a ValueError too
             raise gr.Error(str(e)) from None
 

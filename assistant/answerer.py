@@ -78,8 +78,9 @@ def score_sentences(prepared: Prepared, query: Query, query_vec: np.ndarray, fou
     if not rows:
         return Scored(sent_rows, texts, np.zeros((0, len(FEATURES)), np.float32), np.zeros(0))
     own_terms = [frozenset(terms(t)) for t in texts]
-    cos = index.sentence_vecs[sent_rows] @ query_vec.reshape(-1)
-    window = _window_cos(index, sent_rows, query_vec.reshape(-1))
+    own = index.sentence_vecs[sent_rows]
+    cos = own @ query_vec.reshape(-1)
+    window = _window_cos(index, sent_rows, own, cos, query_vec.reshape(-1))
     bm25 = index.bm25_sentences.scores_of(list(query.terms), sent_rows)
     bm25 = bm25 / (bm25.max() or 1.0)
     position = {s: i for i, s in enumerate(sent_rows.tolist())}
@@ -100,19 +101,20 @@ def score_sentences(prepared: Prepared, query: Query, query_vec: np.ndarray, fou
     return Scored(sent_rows, texts, x, np.where(quotable, ranker.probability(x), 0.0))
 
 
-def _window_cos(index: Index, rows: np.ndarray, query_vec: np.ndarray) -> np.ndarray:
+def _window_cos(index: Index, rows: np.ndarray, own: np.ndarray, cos: np.ndarray, query_vec: np.ndarray) -> np.ndarray:
     """Per sentence, the best cosine of the question with it joined to the sentence before or after it (same
-    document), so a sentence that answers through "this" or "they" gets credit for what they refer to."""
+    document), so a sentence that answers through "this" or "they" gets credit for what they refer to.
+
+    `own` holds the sentences' vectors and `cos` their own cosines (used where a sentence has no neighbour)."""
     vecs = index.sentence_vecs
     best = np.full(len(rows), -1.0, dtype=np.float32)
     for shift in (-1, 1):
         other = np.clip(rows + shift, 0, len(vecs) - 1)
         same = (index.s_doc[other] == index.s_doc[rows]) & (other != rows)
-        joined = vecs[rows] + vecs[other]
+        joined = own + vecs[other]
         joined /= np.maximum(np.linalg.norm(joined, axis=1, keepdims=True), 1e-12)
         best = np.where(same, np.maximum(best, joined @ query_vec), best)
-    own = vecs[rows] @ query_vec
-    return np.where(best < -0.5, own, best)
+    return np.where(best < -0.5, cos, best)
 
 
 def answer(prepared: Prepared, query: Query, query_vec: np.ndarray, found: Retrieved, ranker: Ranker,

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from assistant import answerer
-from assistant.answer import Answer, QuestionError
-from assistant.question import check, resolve
+from assistant.answer import Answer
+from assistant.question import check, check_history, resolve
 from assistant.ranking import Ranker
 from assistant.retrieval import retrieve
 from embeddings import store
@@ -63,11 +63,7 @@ class Assistant:
         Raises QuestionError for a question that cannot be asked as given (the message says the fix).
         """
         question = check(question, self.settings.max_question_chars)
-        history = list(history)
-        too_long = next((h for h in history if isinstance(h, str) and len(h) > self.settings.max_question_chars), None)
-        if too_long is not None:
-            raise QuestionError(f"an earlier question of the chat is {len(too_long):,} characters long; keep each "
-                                f"under {self.settings.max_question_chars:,}")
+        history = check_history(history, self.settings.max_question_chars)
         query = resolve(question, history)
         prepared = self._state
         index = prepared.index

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from assistant.answer import Answer
 from assistant.assistant import Assistant
+from assistant.question import MAX_HISTORY
 
 
 @dataclass
@@ -16,7 +17,8 @@ class ChatSession:
 
     @property
     def history(self) -> list[str]:
-        return [question for question, _ in self.turns]
+        """The earlier questions a follow-up is read against: the latest MAX_HISTORY."""
+        return [question for question, _ in self.turns[-MAX_HISTORY:]]
 
     def ask(self, question: str) -> Answer:
         """Answer `question` in the context of this session's earlier questions, and keep the turn."""

@@ -30,6 +30,7 @@ _LEANS = re.compile(
     r"|\b(?:then|in that case|in this case|if so|if not)\W*$",
     re.I,
 )
+MAX_HISTORY = 100   # earlier questions a chat may send along with a question
 _LETTERS = re.compile(r"\w", re.UNICODE)
 
 
@@ -56,6 +57,20 @@ def check(question: str, max_chars: int) -> str:
             "(ask about one thing at a time)"
         )
     return question
+
+
+def check_history(history: Sequence[str], max_chars: int) -> list[str]:
+    """The earlier questions of a chat as a list; QuestionError (saying the fix) for more than MAX_HISTORY of them
+    or one longer than `max_chars`."""
+    history = list(history)
+    if len(history) > MAX_HISTORY:
+        raise QuestionError(f"the chat holds {len(history):,} earlier questions; send at most {MAX_HISTORY}, "
+                            "the latest ones")
+    too_long = next((h for h in history if isinstance(h, str) and len(h) > max_chars), None)
+    if too_long is not None:
+        raise QuestionError(f"an earlier question of the chat is {len(too_long):,} characters long; keep each "
+                            f"under {max_chars:,}")
+    return history
 
 
 def leans_on_history(question: str) -> bool:

@@ -66,9 +66,9 @@ def features(
 ) -> np.ndarray:
     """(n, len(FEATURES)) float32 feature matrix, columns in FEATURES order.
 
-    The last two are the same for every candidate of a question: the weighted share of its terms that no
-    document holds (`is_known` says whether the documents hold a term), and that no candidate's context holds.
-    They let the model doubt a question about something the documents never mention.
+    `unknown_terms` and `unseen_terms` are the same for every candidate of a question: the weighted share of its
+    terms that no document holds (`is_known` says whether the documents hold a term), and that no candidate's
+    context holds. They let the model doubt a question about something the documents never mention.
     """
     q = set(query_terms)
     total = sum(idf.get(t, 0.0) for t in q) or 1.0

@@ -29,7 +29,6 @@ CONTEXT_CHARS = 320          # a source card shows this much of its passage on e
 QUOTE_CHARS = 4_000          # a quote longer than this is shown cut, ending in "…"
 CARD_CHARS = 4_000           # a source card shows at most this much text
 VIEWER_CHARS = 200_000       # the viewer shows at most this much of a document, around the quote
-MAX_HISTORY = 100            # earlier questions accepted by the API
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -442,11 +441,9 @@ def catch_up(bot: Any, uploads_dir: Path) -> str:
 # ---------------------------------------------------------------- API and sign-in
 
 
-def parse_history(value: Any, max_chars: int = 2_000) -> list[str]:
+def parse_history(value: Any) -> list[str]:
     """Earlier questions of a chat, from a list of strings or its JSON text ('' or None: no history).
-
-    Refuses more than MAX_HISTORY questions or one longer than `max_chars` (Settings.max_question_chars).
-    """
+    Their number and length are checked where every caller's history is: `Assistant.ask`."""
     if value is None or value == "":
         return []
     if isinstance(value, str):
@@ -456,12 +453,6 @@ def parse_history(value: Any, max_chars: int = 2_000) -> list[str]:
             raise ValueError('history must be a JSON list of earlier questions, e.g. ["What is SoFi USD?"]') from None
     if not isinstance(value, list) or not all(isinstance(q, str) for q in value):
         raise ValueError('history must be a list of earlier questions (strings), oldest first')
-    if len(value) > MAX_HISTORY:
-        raise ValueError(f"history must hold at most {MAX_HISTORY} earlier questions; send the latest ones only")
-    too_long = next((n for n, q in enumerate(value, 1) if len(q) > max_chars), None)
-    if too_long is not None:
-        raise ValueError(f"history must hold questions of at most {max_chars:,} characters; question {too_long} "
-                         f"is {len(value[too_long - 1]):,} long")
     return value
 
 

@@ -92,6 +92,15 @@ def test_bad_questions_get_a_clear_message(bot, bad):
     assert len(str(err.value)) > 20
 
 
+@pytest.mark.parametrize("history, says", [
+    (["What is SoFi USD?"] * 101, "at most 100"),
+    (["x" * 10_000], "earlier question of the chat is 10,000 characters"),
+])
+def test_a_bad_chat_history_gets_a_clear_message(bot, history, says):
+    with pytest.raises(QuestionError, match=says):
+        bot.ask("Who supervises it?", history=history)
+
+
 @pytest.mark.parametrize("question", ["¿Cómo está respaldado SoFi USD?", "中国人民银行禁止了什么？", "sofi", "a b c d e f g"])
 def test_odd_questions_get_a_sane_answer(bot, question):
     answer = bot.ask(question)
@@ -134,3 +143,11 @@ def test_adjacent_sentences_make_one_quote_in_whatever_order_they_are_chosen(bot
     assert quotes[0].end == index.sentence(row + 2).end and quotes[0].score == 0.9
     apart = _quotes(index, [row + 3, row], {row: 0.4, row + 3: 0.8})
     assert [q.start for q in apart] == [index.sentence(row + 3).start, index.sentence(row).start]   # best first
+
+
+def test_a_long_chat_keeps_answering(bot):
+    session = ChatSession(bot)
+    session.turns = [("What does the notice say about virtual currency mining?", None)] * 150
+    assert len(session.history) == 100
+    answer = session.ask("Who controls it?")   # answered, not refused for the chat's length
+    assert answer.question == "Who controls it?" and len(session.turns) == 151
