@@ -136,20 +136,27 @@ def marked(text: str, base: int, spans: Iterable[tuple[int, int]], hit: bool = F
     return "".join(out)
 
 
-def _window(cite: Citation, radius: int) -> tuple[int, int]:
+def _window(cite: Citation, radius: int, cap: int) -> tuple[int, int]:
     """Document offsets of the part of the citation's passage a card shows: its quotes and `radius` around them,
-    cut at whitespace so no word is split."""
-    if not cite.quotes:
-        return cite.start, min(cite.end, cite.start + 2 * radius)
-    lo = max(cite.start, min(q.start for q in cite.quotes) - radius)
-    hi = min(cite.end, max(q.end for q in cite.quotes) + radius)
+    at most `cap` characters, cut at whitespace so no word is split."""
     text = cite.text
-    if lo > cite.start:
-        gap = re.search(r"\s", text[lo - cite.start:])
-        lo = min(lo + gap.end(), min(q.start for q in cite.quotes)) if gap else lo
-    if hi < cite.end:
+
+    def back_to_space(hi: int, floor: int) -> int:   # the last whitespace before `hi`, if past `floor`
         gap_at = max(text.rfind(" ", 0, hi - cite.start), text.rfind("\n", 0, hi - cite.start))
-        hi = max(cite.start + gap_at, max(q.end for q in cite.quotes)) if gap_at >= 0 else hi
+        return max(cite.start + gap_at, floor) if gap_at >= 0 else hi
+
+    if not cite.quotes:
+        lo, hi = cite.start, min(cite.end, cite.start + 2 * radius)
+    else:
+        lo = max(cite.start, min(q.start for q in cite.quotes) - radius)
+        hi = min(cite.end, max(q.end for q in cite.quotes) + radius)
+        if lo > cite.start:
+            gap = re.search(r"\s", text[lo - cite.start:])
+            lo = min(lo + gap.end(), min(q.start for q in cite.quotes)) if gap else lo
+        if hi < cite.end:
+            hi = back_to_space(hi, max(q.end for q in cite.quotes))
+    if hi - lo > cap:
+        hi = back_to_space(lo + cap, lo + 1)
     return lo, hi
 
 
@@ -205,8 +212,7 @@ def sources_html(answer: Answer | None, cites: Sequence[Citation]) -> str:
         head = f'<div class="vb-head">Sources · confidence {answer.confidence:.2f}</div>'
     cards = []
     for c in cites:
-        lo, hi = _window(c, CONTEXT_CHARS)
-        hi = min(hi, lo + CARD_CHARS)
+        lo, hi = _window(c, CONTEXT_CHARS, CARD_CHARS)
         body = marked(c.text[lo - c.start:hi - c.start], lo, [(q.start, q.end) for q in c.quotes])
         cards.append(
             f'<div class="vb-card" data-cite="{c.number}" role="button" tabindex="0" '

@@ -138,6 +138,17 @@ def test_a_long_passage_is_cut_around_the_quote_at_whitespace():
     assert "<mark>word200</mark>" in html and len(context) < 2 * webui.CONTEXT_CHARS + 20
 
 
+def test_a_card_with_quotes_far_apart_is_capped_at_whitespace():
+    text = " ".join(f"word{i}" for i in range(2_000))
+    quotes = tuple(Quote("d", *span(text, w), w, 0.9) for w in ("word10", "word1500"))
+    cite = webui.citations(Answer("?", quotes, (Found("d", 0, len(text), text, 0.5),), 0.9))[0]
+    html = webui.sources_html(Answer("?", quotes, (), 0.9), (cite,))
+    context = strip_tags(re.search(r'<div class="vb-context">(.*?)</div>', html).group(1))
+    assert len(context) <= webui.CARD_CHARS + 2 and context.endswith("…")
+    numbers = [int(w.removeprefix("word")) for w in context.strip("…").split()]
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))   # whole words: the last one not cut short
+
+
 def test_viewer_shows_the_whole_document_with_the_hit_on_the_first_quote():
     p = found(*span(TEXT, "Staff get 25 days of annual leave. Unused days expire in March."))
     q1, q2 = quote("Unused days expire in March.", 0.9), quote("Staff get 25 days", 0.8)
