@@ -41,16 +41,19 @@ demo.queue().launch(server_name="127.0.0.1", server_port={port})
 """
 
 
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("VERBATIM_USERS", "VERBATIM_USERS_FILE", "GRADIO_SERVER_NAME")}
-    env.update(HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", **extra)
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a child process: offline, no sign-in, bind address or index folder inherited, the
+    project importable, plus `extra`."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("VERBATIM_USERS", "VERBATIM_USERS_FILE", "GRADIO_SERVER_NAME", "VERBATIM_INDEX")}
+    env.update(HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONPATH=str(ROOT), **extra)
     return env
 
 
 def timed_run(argv: Sequence[str], **env: str) -> tuple[float, str]:
     """Seconds a command took from spawn to exit, and what it printed; RuntimeError when it failed."""
     began = time.perf_counter()
-    done = subprocess.run(list(argv), cwd=ROOT, env=_env(**env), capture_output=True, text=True, timeout=600)
+    done = subprocess.run(list(argv), cwd=ROOT, env=child_env(**env), capture_output=True, text=True, timeout=600)
     seconds = time.perf_counter() - began
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[:4])} … exited {done.returncode}: {done.stderr[-2000:]}")
@@ -104,7 +107,7 @@ def serving(argv: Sequence[str], port: int, log: Path, **env: str) -> Iterator[t
     url = f"http://127.0.0.1:{port}/"
     began = time.perf_counter()
     with log.open("w") as out:
-        proc = subprocess.Popen(list(argv), cwd=ROOT, env=_env(GRADIO_SERVER_PORT=str(port), **env),
+        proc = subprocess.Popen(list(argv), cwd=ROOT, env=child_env(GRADIO_SERVER_PORT=str(port), **env),
                                 stdout=out, stderr=subprocess.STDOUT)
         try:
             wait_until_answering(proc, url, log, began, READY_SECONDS, 0.05)

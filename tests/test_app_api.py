@@ -5,8 +5,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from eval.bench_startup import stop, wait_until_answering
+from eval.bench_startup import child_env, free_port, stop, wait_until_answering
 
 ROOT = Path(__file__).resolve().parents[1]
 START_SECONDS = 300   # importing gradio and torch, loading the model, building the index from corpus/
@@ -24,21 +22,12 @@ START_SECONDS = 300   # importing gradio and torch, loading the model, building 
 QUOTE_KEYS = {"text", "doc_id", "source", "title", "section", "start", "end", "score"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def running_app(work: Path, **env_extra: str) -> Iterator[str]:
     """`python app.py` on a free port over the fresh index folder work/index (so it builds from corpus/);
     yields its URL once it answers, and stops it afterwards."""
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("VERBATIM_USERS", "VERBATIM_USERS_FILE", "GRADIO_SERVER_NAME")}
-    env.update(HF_HUB_OFFLINE="1", GRADIO_SERVER_PORT=str(port), VERBATIM_INDEX=str(work / "index"),
-               GRADIO_ANALYTICS_ENABLED="False", **env_extra)
+    port = free_port()
+    env = child_env(GRADIO_SERVER_PORT=str(port), VERBATIM_INDEX=str(work / "index"), **env_extra)
     log_path = work / "server.log"
     url = f"http://127.0.0.1:{port}/"
     began = time.perf_counter()

@@ -23,13 +23,6 @@ ANSWER_KEYS = {"id", "question", "answer", "abstained", "confidence", "quotes", 
 SPAN_KEYS = {"text", "doc_id", "source", "title", "section", "start", "end", "score"}
 
 
-def needs_assistant() -> None:
-    try:
-        from assistant import Assistant  # noqa: F401
-    except ImportError:
-        pytest.skip("the Assistant is not written yet")
-
-
 def eval_cli(*args: str, index: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "VERBATIM_INDEX": str(index)}
     return subprocess.run([sys.executable, "-m", "eval", *args], cwd=ROOT, env=env, capture_output=True,
@@ -46,7 +39,6 @@ def workdir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def full_run(workdir):
     """One run with every output: the index is built on first use, into tmp_path."""
-    needs_assistant()
     proc = eval_cli("--data", str(workdir / "tiny.jsonl"), "--report", str(workdir / "out"),
                     "--predictions", str(workdir / "preds.jsonl"), index=workdir / "index")
     return proc
@@ -122,7 +114,6 @@ def test_compare_puts_settings_side_by_side(full_run, workdir):
 
 @pytest.mark.slow
 def test_squad_file_gets_its_own_reused_index(tmp_path):
-    needs_assistant()
     data = {"version": "v2.0", "data": [
         {"title": "Super_Bowl_50", "paragraphs": [{"context": "The Denver Broncos defeated the Carolina Panthers 24–10.",
                                                     "qas": [{"id": "s1", "question": "Who won Super Bowl 50?",

@@ -12,7 +12,6 @@ import ctypes
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,25 +21,13 @@ from typing import Any
 
 import httpx
 
+from eval.bench_startup import child_env, free_port, stop, wait_until_answering
+
 ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 300   # importing gradio and torch, loading the model (and the index) on a busy 2-core machine
 EVENT_SECONDS = 300   # one UI event, e.g. indexing an upload while the server is under load
 # Looked up now, before any fork: a preexec_fn must not load libraries.
 _PRCTL = getattr(ctypes.CDLL(None, use_errno=True), "prctl", None)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    """The environment of a child process: offline, no sign-in or bind address inherited, plus `extra`."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("VERBATIM_USERS", "VERBATIM_USERS_FILE", "GRADIO_SERVER_NAME", "VERBATIM_INDEX")}
-    env.update(HF_HUB_OFFLINE="1", GRADIO_ANALYTICS_ENABLED="False", PYTHONPATH=str(ROOT), **extra)
-    return env
 
 
 def cli(index: Path, *args: str, **popen: Any) -> subprocess.Popen:
@@ -80,19 +67,12 @@ class App:
         with self.log_path.open("w") as log:
             self.proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log,
                                          stderr=subprocess.STDOUT)
-        began = time.monotonic()
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"app.py exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
-            if time.monotonic() - began > START_SECONDS:
-                self.kill()
-                raise RuntimeError(f"app.py did not answer on {self.url} within {START_SECONDS} s:\n{self.log()[-3000:]}")
-            try:
-                if httpx.get(self.url, timeout=2).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
+        try:
+            wait_until_answering(self.proc, self.url, self.log_path, time.perf_counter(), START_SECONDS, 0.5)
+        except RuntimeError:
+            self.kill()
+            raise
+        return self
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -105,11 +85,7 @@ class App:
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+            stop(self.proc)
 
     def __enter__(self) -> App:
         return self.start()
