@@ -5,6 +5,8 @@ no score scaling) and a convex mix of the cosine with the max-scaled BM25 score 
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,19 +24,26 @@ class Retrieved:
     dense: np.ndarray     # (k,) cosine of each passage with the question
 
 
-def dense_ranking(index: Index, query_vec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, cosines) of the k nearest passages by inner product, searched on the calling thread alone."""
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """FAISS on the calling thread alone, inside the block. One query gains little from FAISS's OpenMP threads
+    and, on a busy 2-core machine, lost 12x to them waiting on each other (48 ms against 4 ms over 34k
+    passages). The setting is this thread's own."""
     import faiss
 
-    k = min(k, index.size)
-    # One query gains little from FAISS's OpenMP threads and, on a busy 2-core machine, lost 12x to them
-    # waiting on each other (48 ms against 4 ms over 34k passages). The setting is this thread's own.
     threads = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
     try:
-        scores, rows = index.dense.search(np.ascontiguousarray(query_vec.reshape(1, -1), dtype=np.float32), k)
+        yield
     finally:
         faiss.omp_set_num_threads(threads)
+
+
+def dense_ranking(index: Index, query_vec: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cosines) of the k nearest passages by inner product, searched on the calling thread alone."""
+    k = min(k, index.size)
+    with one_thread():
+        scores, rows = index.dense.search(np.ascontiguousarray(query_vec.reshape(1, -1), dtype=np.float32), k)
     keep = rows[0] >= 0
     return rows[0][keep].astype(np.int64), scores[0][keep]
 

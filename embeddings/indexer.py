@@ -104,6 +104,11 @@ def expand(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, str]], list[Sk
     return files, skipped
 
 
+def embedded_text(text: str, section: str, title: str) -> str:
+    """What the encoder reads for a passage: its section (or the document's title) as a short first line."""
+    return (section or title)[:PREFIX_CHARS] + "\n" + text
+
+
 class Indexer:
     """Keeps the index in `settings.index_dir` up to date with files; the encoder loads on first need."""
 
@@ -235,8 +240,7 @@ class Indexer:
         spans: list[list[tuple[int, int]]] = []
         for doc, chunks in zip(docs, chunked):
             for p in chunks.passages:
-                prefix = (p.section or doc.title)[:PREFIX_CHARS] + "\n"
-                texts.append(prefix + p.text)
+                texts.append(embedded_text(p.text, p.section, doc.title))
                 spans.append([])
             base = len(texts) - len(chunks.passages)
             for sent, host in zip(chunks.sentences, chunks.hosts):

@@ -207,7 +207,7 @@ class Bench:
     def index(self, label: str, paths: list[Path]) -> None:
         """Building an index from scratch against one encoder pass over its passages (and the peers' builds)."""
         from embeddings import store
-        from embeddings.indexer import PREFIX_CHARS, Indexer
+        from embeddings.indexer import Indexer, embedded_text
 
         def build(folder: Path):
             shutil.rmtree(folder, ignore_errors=True)
@@ -215,7 +215,7 @@ class Bench:
 
         summary = build(self.work / f"index-{label}")
         built = store.load(self.work / f"index-{label}", self.settings.model_name)
-        texts = [(built.sections[int(s)] or built.documents[int(d)].title)[:PREFIX_CHARS] + "\n" + t
+        texts = [embedded_text(t, built.sections[int(s)], built.documents[int(d)].title)
                  for t, s, d in zip(built.passage_texts(), built.p_section, built.p_doc)]   # what the indexer embeds
         plain = built.passage_texts()
         limit_model = self.limit.model

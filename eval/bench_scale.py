@@ -18,13 +18,13 @@ import math
 import statistics
 import time
 from collections.abc import Sequence
-from contextlib import contextmanager
 
 import numpy as np
 
 from embeddings import store
 from embeddings.lexical import Lexical
 from embeddings.store import Index
+from assistant.retrieval import one_thread
 from eval.bench_stats import rss_peak_bytes
 
 NOISE = 0.3     # norm of the noise added to each copied unit vector (cosine with its original about 0.96)
@@ -137,7 +137,7 @@ def run(bot, questions: Sequence[str], n: int, passages_per_second: float, say=p
     _, truth = exact.search(qvecs, K)
     exact_batch = (time.perf_counter() - began) / len(qvecs)
     exact_single, got, search_single = [], [], []
-    with _one_thread():   # as the assistant searches: one query on the calling thread
+    with one_thread():   # as the assistant searches: one query on the calling thread
         for q in qvecs[:20]:
             t = time.perf_counter()
             exact.search(q.reshape(1, -1), K)
@@ -199,7 +199,7 @@ def _ef_sweep(dense, qvecs: np.ndarray, truth: np.ndarray) -> dict[int, dict[str
         for ef in sorted({128, 256, 512, 1024, 2048, 4096, configured}):
             dense.hnsw.efSearch = ef
             times, hits = [], []
-            with _one_thread():
+            with one_thread():
                 for q, t in zip(qvecs, truth):
                     began = time.perf_counter()
                     _, rows = dense.search(q.reshape(1, -1), K)
@@ -209,18 +209,6 @@ def _ef_sweep(dense, qvecs: np.ndarray, truth: np.ndarray) -> dict[int, dict[str
     finally:
         dense.hnsw.efSearch = configured
     return out
-
-
-@contextmanager
-def _one_thread():
-    import faiss
-
-    threads = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        yield
-    finally:
-        faiss.omp_set_num_threads(threads)
 
 
 def _parts(bot, questions: Sequence[str]) -> dict[str, float]:

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import CORPUS, ROOT
 from embeddings import store
-from embeddings.indexer import PREFIX_CHARS, Indexer
+from embeddings.indexer import Indexer, embedded_text
 from embeddings.store import IndexUnusable
 
 
@@ -38,7 +38,7 @@ def test_no_passage_is_truncated_by_the_model_window(corpus_index_dir, settings,
     index = store.load(corpus_index_dir, settings.model_name)
     for i in range(index.size):
         p = index.passage(i)
-        embedded = (p.section or index.documents[0].title)[:PREFIX_CHARS] + "\n" + p.text
+        embedded = embedded_text(p.text, p.section, index.documents[0].title)
         assert encoder.count_tokens(embedded) + 2 <= encoder.max_tokens
 
 
