@@ -184,7 +184,7 @@ class SentenceEncoder:
             if bar is not None:
                 if b == 0 and len(texts) >= ESTIMATE_ABOVE:   # say what a long run will cost before it runs
                     rate = len(batch) / max(time.perf_counter() - began, 1e-9)
-                    bar.write(f"embedding {len(texts):,} passages will take at most about {_duration(len(texts) / rate)} "
+                    bar.write(f"embedding {len(texts):,} passages will take at most about {duration(len(texts) / rate)} "
                               f"on this machine ({rate:.0f} passages/s on the first, longest batch)")
                 bar.update(len(batch))
         if bar is not None:
@@ -214,9 +214,7 @@ def onnx_unsupported(model_path: str) -> str | None:
     if not (folder / "tokenizer.json").is_file():
         return f"{model_path!r} is not a local model folder with a tokenizer.json"
     try:
-        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
-        kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
-        pooling = json.loads((folder / modules[1]["path"] / "config.json").read_text(encoding="utf-8"))
+        kinds, pooling = _pipeline(folder)
     except (OSError, ValueError, KeyError, IndexError) as exc:
         return f"the model's modules.json or pooling config is unreadable ({exc})"
     if kinds[:2] != ["Transformer", "Pooling"] or any(k != "Normalize" for k in kinds[2:]):
@@ -225,6 +223,13 @@ def onnx_unsupported(model_path: str) -> str | None:
     if modes != {"pooling_mode_mean_tokens"}:
         return f"the model pools with {', '.join(sorted(modes)) or 'nothing'}, not the mean of its tokens"
     return None
+
+
+def _pipeline(folder: Path) -> tuple[list[str], dict]:
+    """The kinds of a sentence-transformers model's modules ("Transformer", "Pooling", ...) and its pooling config."""
+    modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+    pooling = json.loads((folder / modules[1]["path"] / "config.json").read_text(encoding="utf-8"))
+    return [m["type"].rsplit(".", 1)[-1] for m in modules], pooling
 
 
 def onnx_file(model_path: str, cache_dir: Path) -> Path:
@@ -274,8 +279,7 @@ class _OnnxModel:
 
         folder = Path(model_path)
         config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
-        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
-        pooling = json.loads((folder / modules[1]["path"] / "config.json").read_text(encoding="utf-8"))
+        _, pooling = _pipeline(folder)
         self.max_tokens = int(config["max_seq_length"])
         self.dim = int(pooling["word_embedding_dimension"])
         tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
@@ -336,7 +340,8 @@ class _OnnxModel:
         return _normalise(out)
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
+    """"1 h 6 min", "12 min" or "40 s"."""
     minutes = round(seconds / 60)
     return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else (f"{minutes} min" if minutes else f"{seconds:.0f} s")
 

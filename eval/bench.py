@@ -91,6 +91,7 @@ class Bench:
         self.measures: dict[str, object] = {}
         self.peers: dict[str, object] = {}
         self.skipped: dict[str, str] = {}
+        self._squad_bot = None
 
     def say(self, text: str) -> None:
         print(text, file=sys.stderr, flush=True)
@@ -140,16 +141,24 @@ class Bench:
         _, items = squad.load(self.args.squad)
         return [item.question for item in datasets.sample(items, min(n, len(items)), 0)]
 
-    def squad_bot(self):
-        """The assistant over the SQuAD index (built by the eval's own path when missing)."""
-        from assistant import Assistant
+    def squad_settings(self):
+        """Settings over the SQuAD index, built first (by the eval's own path) when missing."""
         from eval import squad
 
         settings = self.settings.replace(index_dir=self.args.squad_index)
         if not (self.args.squad_index / "manifest.json").is_file():
             articles, _ = squad.load(self.args.squad)
             squad.open_assistant(articles, self.args.squad_index.parent, settings)
-        return Assistant(settings, _load(settings), self.ours)
+        return settings
+
+    def squad_bot(self):
+        """The assistant over the SQuAD index, loaded once for every section that asks it."""
+        if self._squad_bot is None:
+            from assistant import Assistant
+
+            settings = self.squad_settings()
+            self._squad_bot = Assistant(settings, _load(settings), self.ours)
+        return self._squad_bot
 
     def peer(self, name: str):
         if name not in self.peers and name not in self.skipped:
@@ -329,7 +338,7 @@ class Bench:
     def memory(self) -> None:
         from eval import bench_startup as st
 
-        self.squad_bot()   # makes sure the index exists
+        self.squad_settings()   # makes sure the index exists
         questions = self.squad_questions(self.args.questions)
         self.measures["memory.web_squad"] = st.web_memory(self.args.squad_index, questions, self.work)
         mb = self.measures["memory.web_squad"]["peak_rss_bytes"] / 2**20

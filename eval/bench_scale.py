@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from embeddings import store
+from embeddings.encoder import duration
 from embeddings.lexical import Lexical
 from embeddings.store import Index
 from assistant.retrieval import one_thread
@@ -105,9 +106,7 @@ def _bm25_bytes(lexical: Lexical) -> int:
 
 def estimate_embedding(n: int, passages_per_second: float) -> str:
     """"about 11 h 6 min" for embedding n passages at the measured speed."""
-    seconds = n / max(passages_per_second, 1e-9)
-    hours, minutes = divmod(round(seconds / 60), 60)
-    return f"about {hours} h {minutes} min" if hours else f"about {max(minutes, 1)} min"
+    return "about " + duration(n / max(passages_per_second, 1e-9))
 
 
 def run(bot, questions: Sequence[str], n: int, passages_per_second: float, say=print) -> dict[str, object]:

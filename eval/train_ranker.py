@@ -135,12 +135,14 @@ def main() -> int:
     cache = squad.default_cache(args.squad)
     dev_items = load_jsonl(DEV)
     saved = cache / "ranker_features.npy"
-    if args.search:
+    if args.search or not args.cached:
         articles, items = squad.load(args.squad)
         held_out = {i.id for i in sample(items, 1000, 0)}
-        pool = random.Random(2).sample([i for i in items if i.id not in held_out], args.search)
-        sets = [(Assistant.open(base), dev_items),
-                (squad.open_assistant(articles, cache, base.replace(index_dir=cache / "index")), pool)]
+        pool = [i for i in items if i.id not in held_out]
+        squad_bot = squad.open_assistant(articles, cache, base.replace(index_dir=cache / "index"))
+        dev_bot = Assistant.open(base)
+    if args.search:
+        sets = [(dev_bot, dev_items), (squad_bot, random.Random(2).sample(pool, args.search))]
         coordinate_search(sets, Ranker.load(), rounds=args.rounds).save(fitted_on="coordinate search, not yet calibrated")
     if args.cached:
         if not saved.is_file():
@@ -150,12 +152,8 @@ def main() -> int:
             ap.error(f"the cached features have {groups[0][0].shape[1]} columns, the ranker now {len(FEATURES)}; "
                      "run once without --cached")
     else:
-        articles, items = squad.load(args.squad)
-        held_out = {i.id for i in sample(items, 1000, 0)}
-        pool = [i for i in items if i.id not in held_out]
         train = random.Random(1).sample(pool, min(args.train, len(pool)))
-        squad_bot = squad.open_assistant(articles, cache, base.replace(index_dir=cache / "index"))
-        groups = collect(squad_bot, train) + collect(Assistant.open(base), dev_items)
+        groups = collect(squad_bot, train) + collect(dev_bot, dev_items)
         np.save(saved, np.array(groups, dtype=object), allow_pickle=True)
     squad_groups, dev_groups = groups[: -len(dev_items)], groups[-len(dev_items):]
     ranker = Ranker.load()
