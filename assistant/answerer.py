@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.acronyms import abbreviated, acronyms_in, definitions
 from assistant.answer import Answer, Found, Quote
 from assistant.question import Query
 from assistant.ranking import FEATURES, Candidate, Ranker, features, points_back
@@ -35,6 +36,7 @@ class Prepared:
     index: Index
     keys: np.ndarray        # (m,) sentence keys, sorted: doc row * 2**40 + start
     known: frozenset[str]   # indexed terms and the 5-letter prefixes of the longer ones
+    defined: dict[str, frozenset[str]]   # acronyms the documents define -> the terms of their names
 
     def is_known(self, term: str) -> bool:
         return term in self.known or (len(term) > PREFIX and term[:PREFIX] in self.known)
@@ -43,7 +45,9 @@ class Prepared:
 def prepare(index: Index) -> Prepared:
     vocabulary = index.bm25_sentences.vocabulary if index.bm25_sentences is not None else ()
     known = set(vocabulary) | {t[:PREFIX] for t in vocabulary if len(t) > PREFIX}
-    return Prepared(index, index.s_doc.astype(np.int64) * _KEY_SHIFT + index.s_start, frozenset(known))
+    texts = {d.content_hash or d.doc_id: d.text for d in index.documents}.values()   # a copy is read once
+    return Prepared(index, index.s_doc.astype(np.int64) * _KEY_SHIFT + index.s_start, frozenset(known),
+                    definitions(texts))
 
 
 def candidate_rows(index: Index, keys: np.ndarray, passage_rows: np.ndarray) -> list[tuple[int, int]]:
@@ -77,7 +81,13 @@ def score_sentences(prepared: Prepared, query: Query, query_vec: np.ndarray, fou
     texts = [index.documents[int(index.s_doc[s])].text[int(index.s_start[s]):int(index.s_end[s])] for s in sent_rows]
     if not rows:
         return Scored(sent_rows, texts, np.zeros((0, len(FEATURES)), np.float32), np.zeros(0))
-    own_terms = [frozenset(terms(t)) for t in texts]
+    acronyms = acronyms_in(query.text)
+
+    def sentence_terms(text: str) -> frozenset[str]:   # with the question's acronyms whose names it spells out
+        own = frozenset(terms(text))
+        return own | abbreviated(text, own, acronyms, prepared.defined)
+
+    own_terms = [sentence_terms(t) for t in texts]
     own = index.sentence_vecs[sent_rows]
     cos = own @ query_vec.reshape(-1)
     window = _window_cos(index, sent_rows, own, cos, query_vec.reshape(-1))
@@ -89,14 +99,15 @@ def score_sentences(prepared: Prepared, query: Query, query_vec: np.ndarray, fou
         context = set(own_terms[i])
         for n in (s - 1, s + 1):
             if 0 <= n < len(index.s_doc) and index.s_doc[n] == index.s_doc[s]:
-                context |= own_terms[position[n]] if n in position else set(terms(index.sentence(n).text))
+                context |= own_terms[position[n]] if n in position else sentence_terms(index.sentence(n).text)
         candidates.append(Candidate(
             cos=float(cos[i]), window_cos=float(window[i]), passage_cos=float(found.dense[rank]), fused=float(found.fused[rank]),
             passage_rank=rank, bm25=float(bm25[i]), terms=own_terms[i], context_terms=frozenset(context),
             text=texts[i],
         ))
     idf = dict(zip(query.terms, index.bm25_sentences.idf(list(query.terms)).tolist()))
-    x = features(candidates, query.terms, idf, query.kind, prepared.is_known)
+    spelled = acronyms & frozenset().union(*own_terms)   # an acronym is known where the documents spell it out
+    x = features(candidates, query.terms, idf, query.kind, lambda t: t in spelled or prepared.is_known(t))
     quotable = np.array([len(t.split()) >= MIN_QUOTE_WORDS and not t.rstrip().endswith("?") for t in texts])
     return Scored(sent_rows, texts, x, np.where(quotable, ranker.probability(x), 0.0))
 

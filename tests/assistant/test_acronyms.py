@@ -1,0 +1,39 @@
+"""Acronyms of a question matched to the names a sentence spells out (pure text logic, no model)."""
+from __future__ import annotations
+
+from assistant.acronyms import abbreviated, acronyms_in, definitions
+from embeddings.lexical import terms
+
+
+def _abbreviated(text: str, question: str, defined=None) -> frozenset[str]:
+    return abbreviated(text, frozenset(terms(text)), acronyms_in(question), defined or {})
+
+
+def test_acronyms_are_read_from_capitals_only():
+    assert acronyms_in("Did the PBOC or the CSRC ban RWAs? Is it US policy, Who knows") == {"pboc", "csrc", "rwa", "us"}
+    assert acronyms_in("who supervises it?") == frozenset()
+
+
+def test_a_capitalised_name_spells_out_its_acronym_with_or_without_small_words():
+    bank = "The notice of the People's Bank of China was published."
+    assert _abbreviated(bank, "What did the PBOC say?") == {"pboc"}
+    assert _abbreviated(bank, "What did the PBC say?") == {"pbc"}
+    assert _abbreviated("The China Securities Regulatory Commission leads.", "Does the CSRC lead?") == {"csrc"}
+    assert _abbreviated("The National Development and Reform Commission plans.", "NDRC plans?") == {"ndrc"}
+
+
+def test_no_name_no_acronym():
+    assert _abbreviated("Banks must report every quarter.", "What does the PBOC require?") == frozenset()
+    assert _abbreviated("Please Be On Call.", "What does the PBOC say?") == {"pboc"}   # initials alone decide
+    assert _abbreviated("anything", "no acronym here") == frozenset()
+
+
+def test_definitions_in_brackets_cover_the_lower_case_name():
+    defined = definitions(["Speculation in virtual currency and Real-World Assets (RWA) rose.",
+                           "Guidance from the Office of the Comptroller of the Currency (OCC) followed.",
+                           "Digital assets like Bitcoin (BTC) are traded."])
+    assert defined == {"rwa": frozenset({"real", "world", "asset"}),
+                       "occ": frozenset({"offic", "comptroller", "currency"})}
+    text = "Domestic entities must not engage in real-world asset tokenization."
+    assert _abbreviated(text, "Is RWA tokenization allowed?", defined) == {"rwa"}
+    assert _abbreviated(text, "Is RWA tokenization allowed?") == frozenset()   # not defined: the lower case name is not enough
