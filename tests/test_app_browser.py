@@ -117,9 +117,12 @@ def test_follow_up_carries_the_history_and_votes_are_saved(page, app):
     page.locator('#vb-chat button[aria-label="Like"]').last.click()
     feedback = app["index"].with_name("index-feedback.jsonl")
     deadline = time.monotonic() + 15
-    while not feedback.exists() and time.monotonic() < deadline:
+    def written() -> str:   # the file appears when opened for the append, the line a moment later
+        return feedback.read_text(encoding="utf-8") if feedback.exists() else ""
+
+    while not written().endswith("\n") and time.monotonic() < deadline:
         time.sleep(0.2)
-    record = json.loads(feedback.read_text(encoding="utf-8").splitlines()[-1])
+    record = json.loads(written().splitlines()[-1])
     assert record["question"] == "Who supervises it?"
     assert record["history"] == ["What does the notice say about RWA tokenization?"]
     assert record["feedback"] == "up" and record["answers"] == [q["text"] for q in record["answer"]["quotes"]]
