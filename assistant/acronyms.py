@@ -17,7 +17,8 @@ from embeddings.lexical import terms
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,5}s?\b")
 _SMALL = r"(?:of|and|for|the|on|in|to|&)"
 _NAME = re.compile(rf"[A-Z][\w'’]*(?:(?:[\s-]+{_SMALL}){{0,2}}[\s-]+[A-Z][\w'’]*)+")
-_DEFINED = re.compile(r"((?:[\w'’]+[\s-]+){1,8})\(([A-Z][A-Z0-9]{1,5})s?\)")
+_DEFINED = re.compile(r"\(([A-Z][A-Z0-9]{1,5})s?\)")
+_WORD = re.compile(r"[\w'’]+")
 _SPLIT = re.compile(r"[\s-]+")
 _SMALL_WORDS = frozenset({"of", "and", "for", "the", "on", "in", "to", "&"})
 MAX_WORDS = 8
@@ -27,9 +28,15 @@ def _key(letters: str) -> str:
     return next(iter(terms(letters)), "")   # as the acronym's own term reads: "rwas" -> "rwa"
 
 
-def acronyms_in(text: str) -> frozenset[str]:
-    """The terms of the acronyms (2-6 capitals, an optional plural s) written in `text`."""
-    return frozenset(t for m in _ACRONYM.findall(text) for t in terms(m))
+def acronyms_in(text: str) -> dict[str, str]:
+    """The acronyms (2-6 capitals, an optional plural s) written in `text`: their letters in lower case (what
+    a name's initials must spell) -> their terms."""
+    found = {}
+    for m in _ACRONYM.findall(text):
+        term = _key(m)
+        if term:
+            found[m.lower().removesuffix("s") if m[-1] == "s" else m.lower()] = term
+    return found
 
 
 def _initials(words: list[str]) -> tuple[str, str]:
@@ -44,8 +51,11 @@ def definitions(texts: Iterable[str]) -> dict[str, frozenset[str]]:
     found: dict[str, frozenset[str]] = {}
     for text in texts:
         for match in _DEFINED.finditer(text):
-            words = [w for w in _SPLIT.split(match.group(1)) if w]
-            acronym = _key(match.group(2))
+            before = text[max(match.start() - 200, 0):match.start()]
+            if before[-1:] not in (" ", "\t", "\n"):   # "Assets (RWA)", not "f(X)"
+                continue
+            words = _WORD.findall(before)[-MAX_WORDS:]
+            acronym = _key(match.group(1))
             for first in range(len(words) - 2, -1, -1):
                 run = words[first:]
                 if acronym in _initials(run) and run[0].lower() not in _SMALL_WORDS:
@@ -54,19 +64,25 @@ def definitions(texts: Iterable[str]) -> dict[str, frozenset[str]]:
     return found
 
 
-def abbreviated(text: str, text_terms: frozenset[str], acronyms: frozenset[str],
+def abbreviated(text: str, text_terms: frozenset[str], acronyms: Mapping[str, str],
                 defined: Mapping[str, frozenset[str]]) -> frozenset[str]:
-    """Those of `acronyms` that `text` (whose terms are `text_terms`) spells out: a capitalised name in it
-    (any run of its words, whole or without its small words), or the words of the acronym's definition."""
+    """The terms of those `acronyms` (from `acronyms_in`) that `text`, whose terms are `text_terms`, spells out:
+    a capitalised name in it (any run of its words, whole or without its small words), or the words of the
+    acronym's definition."""
     if not acronyms:
         return frozenset()
-    found = {a for a in acronyms if a in defined and defined[a] <= text_terms}
+    found = {t for t in acronyms.values() if t in defined and defined[t] <= text_terms}
     for match in _NAME.finditer(text):
         words = [w for w in _SPLIT.split(match.group()) if w][:MAX_WORDS]
+        small = [w.lower() in _SMALL_WORDS for w in words]
+        initials = [w[0].lower() for w in words]
         for first in range(len(words)):
+            if small[first]:
+                continue
             for last in range(first + 2, len(words) + 1):
-                run = words[first:last]
-                if run[0].lower() in _SMALL_WORDS or run[-1].lower() in _SMALL_WORDS:
+                if small[last - 1]:
                     continue
-                found.update(k for k in _initials(run) if k in acronyms)
+                every = "".join(initials[first:last])
+                content = "".join(i for i, s in zip(initials[first:last], small[first:last]) if not s)
+                found.update(acronyms[k] for k in (every, content) if k in acronyms)
     return frozenset(found)

@@ -106,7 +106,7 @@ def score_sentences(prepared: Prepared, query: Query, query_vec: np.ndarray, fou
             text=texts[i],
         ))
     idf = dict(zip(query.terms, index.bm25_sentences.idf(list(query.terms)).tolist()))
-    spelled = acronyms & frozenset().union(*own_terms)   # an acronym is known where the documents spell it out
+    spelled = set(acronyms.values()) & frozenset().union(*own_terms)   # an acronym is known where the documents spell it out
     x = features(candidates, query.terms, idf, query.kind, lambda t: t in spelled or prepared.is_known(t))
     quotable = np.array([len(t.split()) >= MIN_QUOTE_WORDS and not t.rstrip().endswith("?") for t in texts])
     return Scored(sent_rows, texts, x, np.where(quotable, ranker.probability(x), 0.0))

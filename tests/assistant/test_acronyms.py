@@ -10,8 +10,10 @@ def _abbreviated(text: str, question: str, defined=None) -> frozenset[str]:
 
 
 def test_acronyms_are_read_from_capitals_only():
-    assert acronyms_in("Did the PBOC or the CSRC ban RWAs? Is it US policy, Who knows") == {"pboc", "csrc", "rwa", "us"}
-    assert acronyms_in("who supervises it?") == frozenset()
+    assert acronyms_in("Did the PBOC or the CSRC ban RWAs? Is it US policy, Who knows") == {
+        "pboc": "pboc", "csrc": "csrc", "rwa": "rwa", "us": "us"}
+    assert acronyms_in("Is CBRE listed?") == {"cbre": "cbr"}   # the letters a name spells, and the acronym's term
+    assert acronyms_in("who supervises it?") == {}
 
 
 def test_a_capitalised_name_spells_out_its_acronym_with_or_without_small_words():
@@ -26,6 +28,7 @@ def test_no_name_no_acronym():
     assert _abbreviated("Banks must report every quarter.", "What does the PBOC require?") == frozenset()
     assert _abbreviated("Please Be On Call.", "What does the PBOC say?") == {"pboc"}   # initials alone decide
     assert _abbreviated("anything", "no acronym here") == frozenset()
+    assert _abbreviated("Cushman Bell Real Estate leases offices.", "Is CBRE listed?") == {"cbr"}
 
 
 def test_definitions_in_brackets_cover_the_lower_case_name():
