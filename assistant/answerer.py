@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.acronyms import abbreviated, acronyms_in, definitions
+from assistant.acronyms import definitions
 from assistant.answer import Answer, Found, Quote
 from assistant.question import Query
 from assistant.ranking import FEATURES, Candidate, Ranker, features, points_back
 from assistant.retrieval import Retrieved
-from embeddings.lexical import terms
+from assistant.variants import Variants
 from embeddings.settings import Settings
 from embeddings.store import Index
 
@@ -81,13 +81,8 @@ def score_sentences(prepared: Prepared, query: Query, query_vec: np.ndarray, fou
     texts = [index.documents[int(index.s_doc[s])].text[int(index.s_start[s]):int(index.s_end[s])] for s in sent_rows]
     if not rows:
         return Scored(sent_rows, texts, np.zeros((0, len(FEATURES)), np.float32), np.zeros(0))
-    acronyms = acronyms_in(query.text)
-
-    def sentence_terms(text: str) -> frozenset[str]:   # with the question's acronyms whose names it spells out
-        own = frozenset(terms(text))
-        return own | abbreviated(text, own, acronyms, prepared.defined)
-
-    own_terms = [sentence_terms(t) for t in texts]
+    variants = Variants(query.text, query.terms, prepared.defined)
+    own_terms = [variants.terms(t) for t in texts]
     own = index.sentence_vecs[sent_rows]
     cos = own @ query_vec.reshape(-1)
     window = _window_cos(index, sent_rows, own, cos, query_vec.reshape(-1))
@@ -99,14 +94,14 @@ def score_sentences(prepared: Prepared, query: Query, query_vec: np.ndarray, fou
         context = set(own_terms[i])
         for n in (s - 1, s + 1):
             if 0 <= n < len(index.s_doc) and index.s_doc[n] == index.s_doc[s]:
-                context |= own_terms[position[n]] if n in position else sentence_terms(index.sentence(n).text)
+                context |= own_terms[position[n]] if n in position else variants.terms(index.sentence(n).text)
         candidates.append(Candidate(
             cos=float(cos[i]), window_cos=float(window[i]), passage_cos=float(found.dense[rank]), fused=float(found.fused[rank]),
             passage_rank=rank, bm25=float(bm25[i]), terms=own_terms[i], context_terms=frozenset(context),
             text=texts[i],
         ))
     idf = dict(zip(query.terms, index.bm25_sentences.idf(list(query.terms)).tolist()))
-    spelled = set(acronyms.values()) & frozenset().union(*own_terms)   # an acronym is known where the documents spell it out
+    spelled = variants.spelled_out(own_terms)   # an acronym is known where the documents spell it out
     x = features(candidates, query.terms, idf, query.kind, lambda t: t in spelled or prepared.is_known(t))
     quotable = np.array([len(t.split()) >= MIN_QUOTE_WORDS and not t.rstrip().endswith("?") for t in texts])
     return Scored(sent_rows, texts, x, np.where(quotable, ranker.probability(x), 0.0))
