@@ -15,12 +15,12 @@ from collections.abc import Iterable, Mapping
 from embeddings.lexical import terms
 
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,5}s?\b")
-_SMALL = r"(?:of|and|for|the|on|in|to|&)"
+_SMALL_WORDS = frozenset({"of", "and", "for", "the", "on", "in", "to", "&"})
+_SMALL = "(?:" + "|".join(map(re.escape, sorted(_SMALL_WORDS))) + ")"
 _NAME = re.compile(rf"[A-Z][\w'’]*(?:(?:[\s-]+{_SMALL}){{0,2}}[\s-]+[A-Z][\w'’]*)+")
 _DEFINED = re.compile(r"\(([A-Z][A-Z0-9]{1,5})s?\)")
 _WORD = re.compile(r"[\w'’]+")
 _SPLIT = re.compile(r"[\s-]+")
-_SMALL_WORDS = frozenset({"of", "and", "for", "the", "on", "in", "to", "&"})
 MAX_WORDS = 8
 
 
@@ -35,14 +35,14 @@ def acronyms_in(text: str) -> dict[str, str]:
     for m in _ACRONYM.findall(text):
         term = _key(m)
         if term:
-            found[m.lower().removesuffix("s") if m[-1] == "s" else m.lower()] = term
+            found[m.removesuffix("s").lower()] = term
     return found
 
 
-def _initials(words: list[str]) -> tuple[str, str]:
-    """The acronym keys of a run of words: every word's initial, and the initials of all but the small words."""
-    return (_key("".join(w[0] for w in words)),
-            _key("".join(w[0] for w in words if w.lower() not in _SMALL_WORDS)))
+def _initials(words: list[str], small: list[bool]) -> tuple[str, str]:
+    """What a run of words abbreviates to, in lower case: every word's initial, and all but the small words'."""
+    return ("".join(w[0] for w in words).lower(),
+            "".join(w[0] for w, s in zip(words, small) if not s).lower())
 
 
 def definitions(texts: Iterable[str]) -> dict[str, frozenset[str]]:
@@ -52,14 +52,14 @@ def definitions(texts: Iterable[str]) -> dict[str, frozenset[str]]:
     for text in texts:
         for match in _DEFINED.finditer(text):
             before = text[max(match.start() - 200, 0):match.start()]
-            if before[-1:] not in (" ", "\t", "\n"):   # "Assets (RWA)", not "f(X)"
+            if not before[-1:].isspace():   # "Assets (RWA)", not "f(X)"
                 continue
             words = _WORD.findall(before)[-MAX_WORDS:]
-            acronym = _key(match.group(1))
+            small = [w.lower() in _SMALL_WORDS for w in words]
+            letters = match.group(1).lower()
             for first in range(len(words) - 2, -1, -1):
-                run = words[first:]
-                if acronym in _initials(run) and run[0].lower() not in _SMALL_WORDS:
-                    found.setdefault(acronym, frozenset(terms(" ".join(run))))
+                if not small[first] and letters in _initials(words[first:], small[first:]):
+                    found.setdefault(_key(match.group(1)), frozenset(terms(" ".join(words[first:]))))
                     break
     return found
 
@@ -75,14 +75,10 @@ def abbreviated(text: str, text_terms: frozenset[str], acronyms: Mapping[str, st
     for match in _NAME.finditer(text):
         words = [w for w in _SPLIT.split(match.group()) if w][:MAX_WORDS]
         small = [w.lower() in _SMALL_WORDS for w in words]
-        initials = [w[0].lower() for w in words]
         for first in range(len(words)):
             if small[first]:
                 continue
             for last in range(first + 2, len(words) + 1):
-                if small[last - 1]:
-                    continue
-                every = "".join(initials[first:last])
-                content = "".join(i for i, s in zip(initials[first:last], small[first:last]) if not s)
-                found.update(acronyms[k] for k in (every, content) if k in acronyms)
+                if not small[last - 1]:
+                    found.update(acronyms[k] for k in _initials(words[first:last], small[first:last]) if k in acronyms)
     return frozenset(found)

@@ -437,8 +437,8 @@ def catch_up(bot: Any, uploads_dir: Path) -> str:
     notes = [f"finished removing {removed} document{'s' if removed != 1 else ''}"] if removed else []
     uploads = [p for p in sorted(uploads_dir.iterdir()) if p.is_file() and not p.name.startswith(".")]
     summary = bot.add(uploads) if uploads else None
-    if summary is not None and summary.added + summary.updated:
-        count = summary.added + summary.updated
+    count = summary.added + summary.updated if summary else 0
+    if count:
         notes.append(f"indexed {count} upload{'s' if count != 1 else ''} an interruption had left out: "
                      f"{summary.line()}")
     return "; ".join(notes)

@@ -180,8 +180,9 @@ class Indexer:
             unchanged = updated = 0
             seen: set[str] = set()
             by_source = {d.source: i for i, d in enumerate(old.documents)}   # the same path under another id
+            root = self.root
             for path, source in files:
-                doc_id = doc_id_for(path, self.root)
+                doc_id = doc_id_for(path, root)
                 if doc_id in seen:
                     continue
                 seen.add(doc_id)
@@ -195,7 +196,7 @@ class Indexer:
                     unchanged += 1
                     continue
                 try:
-                    fresh.append(load(path, source, data, self.root))
+                    fresh.append(load(path, source, data, root))
                 except LoadError as exc:
                     skipped.append(Skipped(source, str(exc)))
                     continue
