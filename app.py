@@ -14,9 +14,7 @@ from typing import Any
 import gradio as gr
 
 from assistant import Assistant, webui
-from assistant.answer import QuestionError
 from assistant.feedback import append_feedback, feedback_record
-from assistant.question import MAX_HISTORY
 from embeddings.loaders import SUPPORTED
 from embeddings.settings import Settings
 
@@ -26,6 +24,8 @@ EXAMPLES = (   # about the bundled corpus; shown on an empty chat
     "What does the notice say about RWA tokenization?",
     "Which earlier notice does it repeal?",
 )
+
+SYNC_SECONDS = 2.0   # how often an open page checks for an index saved by another process (the CLI)
 
 # Runs once per component; clicks are delegated, so cards re-rendered later still open the viewer.
 SOURCES_JS = """
@@ -100,11 +100,19 @@ CSS = """
 .vb-status { padding: 8px 12px; border-radius: 8px; font-size: 0.9rem; }
 .vb-ok { background: rgba(34, 197, 94, 0.12); border: 1px solid rgba(34, 197, 94, 0.5); }
 .vb-error { background: rgba(239, 68, 68, 0.12); border: 1px solid rgba(239, 68, 68, 0.6); }
+.vb-files { margin: 6px 0 0; padding-left: 0; list-style: none; }
+.vb-files li { margin: 2px 0; white-space: pre-wrap; }
+.vb-files li.vb-refused { color: var(--color-red-600, #dc2626); }
+.vb-page { color: var(--body-text-color-subdued); white-space: nowrap; font-size: 0.8rem; }
+#vb-notice .vb-status { margin-top: 4px; }
+#vb-confirm { align-items: center; }
 """
 
 
 def build_app(bot: Assistant, settings: Settings) -> gr.Blocks:
-    """The chat page over `bot`: chat with sources and document viewer, library, feedback, and the /ask API.
+    """The chat page over `bot`: chat with sources, document viewer and document filter, library, feedback,
+    and the /ask API. Every SYNC_SECONDS an open page swaps in an index another process (the CLI) saved, and
+    redraws its library when that changed.
 
     Uploads and feedback are kept beside the index folder (webui.uploads_dir, webui.feedback_path).
     """
@@ -117,23 +125,20 @@ def build_app(bot: Assistant, settings: Settings) -> gr.Blocks:
         return (webui.chat_messages(turns), turns, shown, webui.sources_html(answer, cites),
                 webui.viewer_html(None, None))
 
-    def respond(question: str, turns: list[webui.Turn]) -> tuple[Any, ...]:
-        history = tuple(t.question for t in turns[-MAX_HISTORY:])
-        try:
-            answer = bot.ask(question, history=history)
-        except QuestionError as e:
-            raise gr.Error(str(e)) from None
-        turns = [*turns, webui.Turn(question, history, answer)]
-        return ("", *chat_outputs(turns, len(turns) - 1))
+    def respond(question: str, turns: list[webui.Turn], within: list[str] | None) -> tuple[Any, ...]:
+        reply = webui.take_question(bot, question, turns, within)
+        if reply.turns is None:   # nothing asked, or refused: every panel stays as it was
+            return (*[gr.skip()] * 6, webui.status_html(reply.notice, ok=False) if reply.notice else gr.skip())
+        return ("", *chat_outputs(reply.turns, len(reply.turns) - 1), "")
 
-    def respond_example(turns: list[webui.Turn], evt: gr.SelectData) -> tuple[Any, ...]:
-        return respond(evt.value["text"], turns)
+    def respond_example(turns: list[webui.Turn], within: list[str] | None, evt: gr.SelectData) -> tuple[Any, ...]:
+        return respond(evt.value["text"], turns, within)
 
     def show_turn(turns: list[webui.Turn], evt: gr.SelectData) -> tuple[Any, ...]:
         return chat_outputs(turns, evt.index // 2)[2:]
 
     def clear() -> tuple[Any, ...]:
-        return chat_outputs([], None)
+        return (*chat_outputs([], None), "")
 
     def open_source(turns: list[webui.Turn], shown: int | None, evt: gr.EventData) -> str:
         number = (evt._data or {}).get("cite")   # sent by SOURCES_JS
@@ -154,60 +159,86 @@ def build_app(bot: Assistant, settings: Settings) -> gr.Blocks:
         append_feedback(feedback_path, feedback_record(turn.question, turn.history, turn.answer, evt.liked))
         gr.Info("Thanks: your vote was saved.")
 
-    def library() -> tuple[Any, ...]:
+    def library(pick: str | None = None, within: list[str] | None = None) -> tuple[Any, ...]:
+        """Header, table, remove picker, document filter (choices kept where still indexed) and the page's key."""
         infos = bot.documents()
+        choices, kept = webui.library_choices(infos), webui.still_indexed(pick, infos)
         return (webui.library_line(infos), webui.library_html(infos),
-                gr.Dropdown(choices=webui.library_choices(infos), value=None))
+                gr.Dropdown(choices=choices, value=kept[0] if kept else None),
+                gr.Dropdown(choices=choices, value=webui.still_indexed(within, infos)), webui.library_key(infos))
+
+    def sync(seen: tuple, pick: str | None, within: list[str] | None) -> Any:
+        webui.refresh(bot)
+        if webui.library_key(bot.documents()) == seen:
+            return gr.skip()
+        return library(pick, within)
 
     def upload(files: list[str] | None, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> tuple[Any, ...]:
         progress(0, desc="Indexing…")
         try:
-            line = webui.add_uploads(bot, files or [], uploads_dir, settings.max_upload_bytes)
-        except webui.LibraryError as e:
-            return (webui.status_html(str(e), ok=False), None, gr.skip(), gr.skip(), gr.skip())
+            notice = webui.upload_notice(bot, files or [], uploads_dir, settings.max_upload_bytes)
         finally:
             # Gradio's own copies in its upload folder: the library keeps its copy, so no second one lingers.
             for received in files or []:
                 Path(received).unlink(missing_ok=True)
-        return (webui.status_html(line), None, *library())
+        infos = bot.documents()
+        choices = webui.library_choices(infos)   # added files only: the pickers keep what they hold
+        return (notice, None, webui.library_line(infos), webui.library_html(infos), gr.Dropdown(choices=choices),
+                gr.Dropdown(choices=choices), webui.library_key(infos))
 
-    def remove(doc_id: str | None) -> tuple[Any, ...]:
-        if not doc_id:
-            return (webui.status_html("Pick a document to remove first.", ok=False), gr.skip(), gr.skip(), gr.skip())
+    def ask_removal(doc_id: str | None) -> tuple[Any, ...]:
         try:
-            notice = webui.remove_document(bot, doc_id, uploads_dir)
+            question = webui.removal_question(bot.documents(), doc_id)
         except webui.LibraryError as e:
-            return (webui.status_html(str(e), ok=False), *library())
-        return (webui.status_html(notice), *library())
+            return webui.status_html(str(e), ok=False), gr.skip(), gr.Row(visible=False), None
+        return "", webui.status_html(question, ok=False), gr.Row(visible=True), doc_id
 
-    def ask(question: str, history: list[str] | str | None = None) -> dict[str, Any]:
-        """Answer `question` (after the earlier questions `history`, a list or its JSON) with the Answer JSON."""
+    def remove(doc_id: str | None, pick: str | None, within: list[str] | None) -> tuple[Any, ...]:
         try:
-            return bot.ask(question, history=webui.parse_history(history)).to_dict()
+            notice = webui.status_html(webui.remove_document(bot, doc_id or "", uploads_dir))
+        except webui.LibraryError as e:
+            notice = webui.status_html(str(e), ok=False)
+        return (notice, gr.Row(visible=False), None, *library(pick, within))
+
+    def ask(question: str, history: list[str] | str | None = None,
+            doc_ids: list[str] | str | None = None) -> dict[str, Any]:
+        """Answer `question` (after the earlier questions `history`, a list or its JSON) with the Answer JSON;
+        only from the documents `doc_ids` (ids or indexed paths, a list or its JSON) when given."""
+        webui.refresh(bot)
+        try:
+            return bot.ask(question, history=webui.parse_history(history),
+                           doc_ids=webui.parse_doc_ids(doc_ids)).to_dict()
         except ValueError as e:   # QuestionError is a ValueError too
             raise gr.Error(str(e)) from None
 
+    infos = bot.documents()
     with gr.Blocks(title="Verbatim", fill_width=True, analytics_enabled=False) as demo:
         turns = gr.State([])
         shown = gr.State(None)
+        seen = gr.State(webui.library_key(infos))   # the library this page shows
+        pending = gr.State(None)                    # the document a removal waits to be confirmed for
         with gr.Row(equal_height=True):
             gr.HTML('<div class="vb-brand"><h1>Verbatim</h1><p>Answers quoted word for word from your '
                     'documents, with every source one click away.</p></div>', scale=4)
-            stats = gr.HTML(webui.library_line(bot.documents()), scale=1, elem_id="vb-stats", min_width=160)
+            stats = gr.HTML(webui.library_line(infos), scale=1, elem_id="vb-stats", min_width=160)
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=5):
                         chatbot = gr.Chatbot(
-                            label="Chat", show_label=False, elem_id="vb-chat", height=620, buttons=["copy"],
+                            label="Chat", show_label=False, elem_id="vb-chat", height=580, buttons=["copy"],
                             latex_delimiters=[], allow_tags=False, examples=[{"text": q} for q in EXAMPLES],
                             placeholder="Ask a question; the answer quotes the documents word for word.",
                         )
+                        within = gr.Dropdown(label="Ask within", choices=webui.library_choices(infos), value=[],
+                                             multiselect=True, elem_id="vb-within",
+                                             info="Pick documents to ask only them; leave empty to ask all.")
                         with gr.Row():
                             question = gr.Textbox(placeholder="Ask about the documents…", show_label=False,
                                                   scale=8, autofocus=True, elem_id="vb-question", max_lines=4)
                             ask_btn = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="vb-ask")
                             clear_btn = gr.Button("Clear chat", scale=1, min_width=130, elem_id="vb-clear")
+                        notice = gr.HTML(elem_id="vb-notice")
                     with gr.Column(scale=4):
                         sources = gr.HTML(webui.sources_html(None, ()), js_on_load=SOURCES_JS,
                                           elem_id="vb-sources", max_height=430)
@@ -222,24 +253,38 @@ def build_app(bot: Assistant, settings: Settings) -> gr.Blocks:
                                         elem_id="vb-upload")
                         status = gr.HTML(elem_id="vb-status")
                     with gr.Column(scale=3):
-                        table = gr.HTML(webui.library_html(bot.documents()), elem_id="vb-library")
+                        table = gr.HTML(webui.library_html(infos), elem_id="vb-library")
                         with gr.Row():
-                            pick = gr.Dropdown(label="Remove a document", choices=[], scale=4, elem_id="vb-pick")
-                            remove_btn = gr.Button("Remove", variant="stop", scale=1, elem_id="vb-remove")
+                            pick = gr.Dropdown(label="Remove a document", choices=webui.library_choices(infos),
+                                               value=None, scale=4, elem_id="vb-pick")
+                            remove_btn = gr.Button("Remove…", variant="stop", scale=1, elem_id="vb-remove")
+                        with gr.Row(visible=False, elem_id="vb-confirm") as confirm:
+                            confirm_text = gr.HTML(elem_id="vb-confirm-text")
+                            yes_btn = gr.Button("Yes, remove it", variant="stop", scale=0, min_width=150,
+                                                elem_id="vb-remove-yes")
+                            no_btn = gr.Button("Cancel", scale=0, elem_id="vb-remove-no")
+        timer = gr.Timer(SYNC_SECONDS)
 
         chat_io = [chatbot, turns, shown, sources, viewer]
-        private = {"api_visibility": "private"}
-        question.submit(respond, [question, turns], [question, *chat_io], **private)
-        ask_btn.click(respond, [question, turns], [question, *chat_io], **private)
-        chatbot.example_select(respond_example, [turns], [question, *chat_io], **private)
-        chatbot.select(show_turn, [turns], [shown, sources, viewer], **private)
-        clear_btn.click(clear, None, chat_io, **private)
-        chatbot.clear(clear, None, chat_io, **private)
-        chatbot.like(vote, [turns], None, **private)
-        sources.click(open_source, [turns, shown], viewer, **private)
-        files.upload(upload, [files], [status, files, stats, table, pick], **private)
-        remove_btn.click(remove, [pick], [status, stats, table, pick], **private)
-        demo.load(library, None, [stats, table, pick], show_progress="hidden", **private)
+        lib_io = [stats, table, pick, within, seen]
+        quiet = {"api_visibility": "private", "show_progress": "hidden"}
+        asking = {"api_visibility": "private", "show_progress_on": chatbot}
+        question.submit(respond, [question, turns, within], [question, *chat_io, notice], **asking)
+        ask_btn.click(respond, [question, turns, within], [question, *chat_io, notice], **asking)
+        chatbot.example_select(respond_example, [turns, within], [question, *chat_io, notice], **asking)
+        chatbot.select(show_turn, [turns], [shown, sources, viewer], **quiet)
+        clear_btn.click(clear, None, [*chat_io, notice], **quiet)
+        chatbot.clear(clear, None, [*chat_io, notice], **quiet)
+        chatbot.like(vote, [turns], None, **quiet)
+        sources.click(open_source, [turns, shown], viewer, api_visibility="private", show_progress_on=viewer)
+        # One progress display, on the upload box (the indexer's tqdm bars feed it).
+        files.upload(upload, [files], [status, files, *lib_io], api_visibility="private", show_progress_on=files)
+        remove_btn.click(ask_removal, [pick], [status, confirm_text, confirm, pending], **quiet)
+        yes_btn.click(remove, [pending, pick, within], [status, confirm, pending, *lib_io],
+                      api_visibility="private", show_progress_on=status)
+        no_btn.click(lambda: (gr.Row(visible=False), None), None, [confirm, pending], **quiet)
+        timer.tick(sync, [seen, pick, within], lib_io, **quiet)
+        demo.load(sync, [seen, pick, within], lib_io, **quiet)
         gr.api(ask, api_name="ask")
     return demo
 

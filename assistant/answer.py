@@ -1,10 +1,15 @@
 """What `ask` returns: quotes and passages with their offsets, and the Answer JSON of DESIGN.md."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 ABSTAIN_TEXT = "The documents don't say. The nearest passages are listed below, in case they help."
+# A single line break inside a sentence (PDF lines, hard-wrapped text): not after end punctuation, not before a
+# list item, not part of a blank line.
+_WRAP = re.compile(r"(?<=[^\s.!?:;])[ \t]*\n[ \t]*(?=\S)(?!(?:[•\-*–·▪◦]|\d{1,3}[.)]|\([ivxlcdm\d]{1,6}\))\s)",
+                   re.IGNORECASE)
 
 
 class QuestionError(ValueError):
@@ -23,6 +28,7 @@ class SourcedSpan:
     source: str = ""
     title: str = ""
     section: str = ""
+    page: int | None = None   # 1-based page where the span starts, for paged documents (PDF)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +47,7 @@ class Answer:
     quotes: tuple[Quote, ...]      # best first; empty: the documents do not answer it
     passages: tuple[Found, ...]    # what retrieval found, best first
     confidence: float              # calibrated probability that the first quote answers the question
+    doc_ids: tuple[str, ...] = ()  # the documents it was asked within; empty: all of them
 
     @property
     def abstained(self) -> bool:
@@ -48,10 +55,10 @@ class Answer:
 
     @property
     def text(self) -> str:
-        """The answer shown to the user: the quotes' texts only, or the plain abstention."""
+        """The answer shown to the user: the quotes' texts only (as read: line wraps joined), or the plain abstention."""
         if self.abstained:
             return ABSTAIN_TEXT
-        return "\n\n".join(q.text for q in self.quotes)
+        return "\n\n".join(reading(q.text) for q in self.quotes)
 
     def to_dict(self, id: str | None = None) -> dict[str, Any]:
         """The Answer JSON of DESIGN.md (with `id` first when given)."""
@@ -64,11 +71,19 @@ class Answer:
             quotes=[_span_dict(q) for q in self.quotes],
             passages=[_span_dict(p) for p in self.passages],
         )
+        if self.doc_ids:
+            out["doc_ids"] = list(self.doc_ids)
         return out
 
 
+def reading(text: str) -> str:
+    """A quote as the reader reads it: line wraps inside a sentence joined with a space (the quote itself, with
+    its offsets, keeps the document's own line breaks)."""
+    return _WRAP.sub(" ", text)
+
+
 def _span_dict(span: SourcedSpan) -> dict[str, Any]:
-    return {
+    out = {
         "text": span.text,
         "doc_id": span.doc_id,
         "source": span.source,
@@ -78,3 +93,6 @@ def _span_dict(span: SourcedSpan) -> dict[str, Any]:
         "end": span.end,
         "score": round(span.score, 4),
     }
+    if span.page is not None:
+        out["page"] = span.page
+    return out

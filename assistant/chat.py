@@ -14,6 +14,7 @@ class ChatSession:
 
     bot: Assistant
     turns: list[tuple[str, Answer]] = field(default_factory=list)
+    doc_ids: tuple[str, ...] = ()   # ask within these documents (ids or indexed paths); empty: all of them
 
     @property
     def history(self) -> list[str]:
@@ -22,7 +23,7 @@ class ChatSession:
 
     def ask(self, question: str) -> Answer:
         """Answer `question` in the context of this session's earlier questions, and keep the turn."""
-        answer = self.bot.ask(question, history=self.history)
+        answer = self.bot.ask(question, history=self.history, doc_ids=self.doc_ids or None)
         self.turns.append((answer.question, answer))
         return answer
 

@@ -7,9 +7,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+
+CHAT_HELP = """Ask a question about the indexed documents; follow-ups ("who supervises it?") work.
+  /help    this help
+  /clear   start over (forget the earlier questions)
+  an empty line or Ctrl-D ends the chat"""
 
 
 def _settings(args: argparse.Namespace):
@@ -18,19 +25,46 @@ def _settings(args: argparse.Namespace):
     return Settings.from_env(index_dir=getattr(args, "index", None))
 
 
+def _no_index(folder: Path) -> str:
+    """Where no index was found and how to make one (Assistant.open says the same)."""
+    return (f"no index at {folder.resolve()}; build one with `verbatim index PATH` (files or folders), "
+            "or give the index folder with --index DIR or VERBATIM_INDEX")
+
+
+def _open(args: argparse.Namespace):
+    """The Assistant over the chosen index; it is built from corpus/ only in a folder that holds one (the checkout)."""
+    from assistant import Assistant
+
+    settings = _settings(args)
+    if not (Path(settings.index_dir) / "manifest.json").is_file() and Path("corpus").is_dir():
+        print(f"No index at {settings.index_dir}: building it from corpus/ (first start, a few seconds)…", file=sys.stderr)
+    return Assistant.open(settings, progress=sys.stderr.isatty())
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 passage', '3 passages'."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _render(answer) -> str:
-    """An Answer as terminal text: the quotes with their sources, or the abstention and nearest passages."""
+    """An Answer as terminal text: the quotes with their sources, or the abstention and nearest passages.
+
+    Quotes show as read (line wraps joined); a paged document (PDF) is cited by page, others by characters."""
+    from assistant.answer import reading
+
     lines: list[str] = []
     if answer.abstained:
         lines.append(answer.text)
         for n, p in enumerate(answer.passages[:3], 1):
             where = " › ".join(x for x in (p.title, p.section) if x)
+            at = "" if p.page is None else f", p. {p.page}"
             snippet = " ".join(p.text.split())
-            lines.append(f"  [{n}] {where} ({p.source})\n      {snippet[:200]}{'…' if len(snippet) > 200 else ''}")
+            lines.append(f"  [{n}] {where} ({p.source}{at})\n      {snippet[:200]}{'…' if len(snippet) > 200 else ''}")
         return "\n".join(lines)
     for n, q in enumerate(answer.quotes, 1):
         where = " › ".join(x for x in (q.title, q.section) if x)
-        lines.append(f"[{n}] “{q.text}”\n    — {where} ({q.source}, characters {q.start}–{q.end}, score {q.score:.2f})")
+        at = f"characters {q.start}–{q.end}" if q.page is None else f"p. {q.page}"
+        lines.append(f"[{n}] “{reading(q.text)}”\n    — {where} ({q.source}, {at}, score {q.score:.2f})")
     lines.append(f"confidence {answer.confidence:.2f}")
     return "\n".join(lines)
 
@@ -48,13 +82,17 @@ def cmd_docs(args: argparse.Namespace) -> int:
     from embeddings import store
     from embeddings.store import DocInfo
 
-    manifest = store.read_manifest(Path(_settings(args).index_dir))
+    folder = Path(_settings(args).index_dir)
+    manifest = store.read_manifest(folder)
     docs = [DocInfo(**d) for d in (manifest or {}).get("documents", [])]
     if args.json:
         print(json.dumps([{k: getattr(d, k) for k in DocInfo.__slots__} for d in docs], ensure_ascii=False, indent=1))
         return 0
+    if manifest is None:
+        print(f"N{_no_index(folder)[1:]}.")
+        return 0
     if not docs:
-        print("The index is empty; run `verbatim index` (the bundled corpus) or `verbatim index PATH`.")
+        print(f"The index at {folder.resolve()} is empty; add files with `verbatim index PATH`.")
         return 0
     print(f"{'id':16}  {'passages':>8}  {'indexed at':25}  title / source")
     for d in docs:
@@ -63,28 +101,29 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
+    from embeddings import store
     from embeddings.indexer import Indexer
 
-    gone = Indexer(_settings(args)).remove(args.doc)
-    print(f"removed {gone.doc_id} ({gone.source}, {gone.passages} passages)")
+    settings = _settings(args)
+    if store.read_manifest(Path(settings.index_dir)) is None:   # not even a lock file where there is no index
+        raise FileNotFoundError(_no_index(Path(settings.index_dir)))
+    gone = Indexer(settings).remove(args.doc)
+    print(f"removed {gone.doc_id} ({gone.source}, {_count(gone.passages, 'passage')})")
     return 0
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from assistant import Assistant
-
-    bot = Assistant.open(_settings(args), progress=sys.stderr.isatty())
-    answer = bot.ask(" ".join(args.question), history=args.history or [])
+    answer = _open(args).ask(" ".join(args.question), history=args.history or [], doc_ids=args.doc or None)
     print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=1) if args.json else _render(answer))
     return 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from assistant import Assistant, QuestionError
+    from assistant import QuestionError
     from assistant.chat import ChatSession
 
-    session = ChatSession(Assistant.open(_settings(args), progress=sys.stderr.isatty()))
-    print("Ask about the documents; follow-ups work. Empty line or Ctrl-D ends, /clear starts over.")
+    session = ChatSession(_open(args), doc_ids=tuple(args.doc or ()))
+    print("Ask about the documents; follow-ups work. /help lists the commands; an empty line or Ctrl-D ends.")
     while True:
         try:
             question = input("you> ").strip()
@@ -93,8 +132,15 @@ def cmd_chat(args: argparse.Namespace) -> int:
             return 0
         if not question:
             return 0
+        if question == "/help":
+            print(CHAT_HELP)
+            continue
         if question == "/clear":
             session.clear()
+            print("(cleared: the next question starts a new chat)")
+            continue
+        if question.startswith("/") and " " not in question:
+            print(f"unknown command {question}; /help lists the commands")
             continue
         try:
             print(_render(session.ask(question)))
@@ -108,29 +154,44 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return app.main(_settings(args)) or 0
 
 
+INDEX_HELP = "index folder (default .verbatim, or $VERBATIM_INDEX)"
+
+
+DOC_HELP = "answer only from this document (repeatable; `verbatim docs` lists the ids)"
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="verbatim", description="Answers questions from your documents in their own words.")
-    top.add_argument("--index", help="index folder (default .verbatim, or $VERBATIM_INDEX)")
+    top.add_argument("--index", help=INDEX_HELP)
+    # --index also after the command (`verbatim ask --index DIR ...`); SUPPRESS keeps one given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--index", default=argparse.SUPPRESS, help=INDEX_HELP)
     sub = top.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("index", help="add or update files and folders (default: the bundled corpus/)")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, parents=[common])
+
+    p = command("index", "add or update files and folders (default: the bundled corpus/)")
     p.add_argument("paths", nargs="*")
     p.add_argument("--rebuild", action="store_true", help="re-read every indexed file (after a model or format change)")
     p.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
     p.set_defaults(run=cmd_index)
-    p = sub.add_parser("docs", help="list the indexed documents")
+    p = command("docs", "list the indexed documents")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_docs)
-    p = sub.add_parser("remove", help="take a document out of the index")
+    p = command("remove", "take a document out of the index")
     p.add_argument("doc", metavar="DOC_ID_OR_PATH")
     p.set_defaults(run=cmd_remove)
-    p = sub.add_parser("ask", help="answer one question")
+    p = command("ask", "answer one question")
     p.add_argument("question", nargs="+")
     p.add_argument("--json", action="store_true", help="print the Answer JSON")
     p.add_argument("--history", action="append", metavar="EARLIER_QUESTION", help="an earlier question of the chat (repeatable, oldest first)")
+    p.add_argument("--doc", action="append", metavar="DOC_ID_OR_PATH", help=DOC_HELP)
     p.set_defaults(run=cmd_ask)
-    p = sub.add_parser("chat", help="a terminal chat; follow-ups work")
+    p = command("chat", "a terminal chat; follow-ups work (/help lists its commands)")
+    p.add_argument("--doc", action="append", metavar="DOC_ID_OR_PATH", help=DOC_HELP)
     p.set_defaults(run=cmd_chat)
-    p = sub.add_parser("serve", help="start the web chat (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT)")
+    p = command("serve", "start the web chat (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT)")
     p.set_defaults(run=cmd_serve)
     return top
 
@@ -138,7 +199,13 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()   # here, where a closed pipe is caught, not at exit
+        return code
+    except BrokenPipeError:   # the reader went away (`verbatim docs | head`): nothing more to say
+        # Point stdout at /dev/null so the interpreter's final flush does not raise (and print) again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("interrupted; the index on disk is unchanged unless a save had finished", file=sys.stderr)
         return 130

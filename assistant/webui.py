@@ -1,5 +1,6 @@
 """What the web chat shows and does, as plain functions: escaped HTML for answers, sources and documents;
-uploads; sign-in settings. app.py lays these out and wires them to events; nothing here imports gradio.
+questions, uploads and removals with their notices; keeping up with the index on disk; sign-in settings.
+app.py lays these out and wires them to events; nothing here imports gradio.
 
 Every piece of document text, title, source, section and question goes through `html.escape`. A <mark> is
 placed from character offsets (Quote/Found start/end into Document.text), never by searching for the text.
@@ -11,14 +12,17 @@ import json
 import os
 import re
 import shutil
+import sys
+import traceback
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from assistant.answer import ABSTAIN_TEXT, Answer, Found, Quote
+from assistant.answer import ABSTAIN_TEXT, Answer, Found, Quote, QuestionError
+from assistant.question import MAX_HISTORY
 from embeddings.documents import Document
-from embeddings.indexer import IndexBusy
+from embeddings.indexer import IndexBusy, Summary
 from embeddings.loaders import SUPPORTED, LoadError, load
 from embeddings.store import IndexUnusable
 
@@ -56,6 +60,7 @@ class Citation:
     text: str                   # document.text[start:end]
     score: float
     quotes: tuple[Quote, ...]   # best first
+    pages: tuple[int, ...] = ()   # PDF pages of its quotes (of the passage, for a nearest passage), ascending
 
     @property
     def where(self) -> str:
@@ -71,6 +76,22 @@ def _holder(quote: Quote, passages: Sequence[Found]) -> Found | None:
     return None
 
 
+def page_of(span: Any) -> int | None:
+    """The PDF page a quote or passage starts on (1-based), or None: only paged documents carry one."""
+    return getattr(span, "page", None)
+
+
+def _pages(spans: Iterable[Any]) -> tuple[int, ...]:
+    return tuple(sorted({p for p in map(page_of, spans) if p is not None}))
+
+
+def page_label(pages: Sequence[int]) -> str:
+    """'p. 4', 'pp. 3–5' (first to last), or '' for a document without pages."""
+    if not pages:
+        return ""
+    return f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}–{pages[-1]}"
+
+
 def citations(answer: Answer) -> tuple[Citation, ...]:
     """Citations numbered in the order of the quotes (best first); quotes in one passage share a number.
 
@@ -78,7 +99,7 @@ def citations(answer: Answer) -> tuple[Citation, ...]:
     """
     if answer.abstained:
         return tuple(
-            Citation(i, p.doc_id, p.source, p.title, p.section, p.start, p.end, p.text, p.score, ())
+            Citation(i, p.doc_id, p.source, p.title, p.section, p.start, p.end, p.text, p.score, (), _pages([p]))
             for i, p in enumerate(answer.passages, 1)
         )
     groups: dict[tuple[str, int, int], tuple[Quote | Found, list[Quote]]] = {}
@@ -88,7 +109,7 @@ def citations(answer: Answer) -> tuple[Citation, ...]:
         groups.setdefault(key, (span, []))[1].append(quote)
     return tuple(
         Citation(i, span.doc_id, span.source, span.title, span.section, span.start, span.end, span.text,
-                 max(q.score for q in quotes), tuple(quotes))
+                 max(q.score for q in quotes), tuple(quotes), _pages(quotes))
         for i, (span, quotes) in enumerate(groups.values(), 1)
     )
 
@@ -105,6 +126,52 @@ class Turn:
     question: str
     history: tuple[str, ...]
     answer: Answer
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a question does to the chat: `turns` is the chat with its answer added, or None when the chat stays
+    as it was; `notice` is a short message for the user ('' for none)."""
+
+    turns: list[Turn] | None
+    notice: str = ""
+
+
+def take_question(bot: Any, question: str, turns: Sequence[Turn], doc_ids: Sequence[str] | None = None) -> Reply:
+    """Ask `question` after the chat's earlier questions, within `doc_ids` (empty or None: every document).
+
+    An empty question does nothing; one the assistant refuses (only punctuation, too long, a document that
+    is no longer indexed) leaves the chat as it was, with the reason and the fix as the notice. The index on
+    disk is swapped in first when another process (the CLI) saved a newer one.
+    """
+    if not isinstance(question, str) or not question.strip():
+        return Reply(None)
+    refresh(bot)
+    doc_ids = list(doc_ids or ())
+    if len(still_indexed(doc_ids, bot.documents())) < len(doc_ids):   # removed meanwhile, e.g. from another page
+        return Reply(None, "a document chosen under “Ask within” is no longer in the library; the list is "
+                           "refreshed in a moment: choose again, or clear it to ask every document")
+    history = tuple(t.question for t in turns[-MAX_HISTORY:])
+    try:
+        answer = bot.ask(question, history=history, doc_ids=doc_ids or None)
+    except QuestionError as e:
+        return Reply(None, str(e))
+    except Exception as e:   # a fault of ours: logged, and the page stays usable
+        traceback.print_exc()
+        return Reply(None, f"the question could not be answered ({type(e).__name__}: {e}); try again, and if it "
+                           "keeps failing tell whoever runs this server (the details are in its log)")
+    return Reply([*turns, Turn(question.strip(), history, answer)])
+
+
+def refresh(bot: Any) -> bool:
+    """`bot.refresh()` (swap in a newer index saved by another process), never failing the caller: when the
+    index on disk cannot be read now (half-saved, damaged), the loaded one keeps answering and the reason is
+    logged; the next call tries again."""
+    try:
+        return bot.refresh()
+    except (OSError, ValueError, IndexUnusable) as e:
+        print(f"the index on disk was not reloaded ({e}); answering from the one loaded", file=sys.stderr, flush=True)
+        return False
 
 
 # ---------------------------------------------------------------- HTML
@@ -175,7 +242,8 @@ def answer_html(answer: Answer, cites: Sequence[Citation]) -> str:
     numbers = citation_numbers(cites)
     return "".join(
         f'<p class="vb-quote">“{_text_html(q.text, QUOTE_CHARS)}” '
-        f'<span class="vb-cite">[{numbers[(q.doc_id, q.start, q.end)]}]</span></p>'
+        f'<span class="vb-cite">[{numbers[(q.doc_id, q.start, q.end)]}'
+        f'{", " + page_label(_pages([q])) if page_of(q) is not None else ""}]</span></p>'
         for q in answer.quotes
     )
 
@@ -197,8 +265,14 @@ def _where_html(cite: Citation) -> str:
             f'{" ›" if cite.section else ""}</span>{section}</span>')
 
 
+def _page_html(pages: Sequence[int]) -> str:
+    return f'<span class="vb-page">{page_label(pages)}</span>' if pages else ""
+
+
 def sources_html(answer: Answer | None, cites: Sequence[Citation]) -> str:
-    """Cards beside the answer: 'title › section', score, and the quote highlighted inside its passage.
+    """Cards beside the answer: 'title › section', the PDF page, and the quote highlighted inside its passage;
+    a quote's card shows its score. After an abstention the cards are the nearest passages, without scores:
+    a retrieval score beside text that does not answer would read as certainty.
 
     Each card carries data-cite="N"; app.py turns a click on it into opening that citation in the viewer.
     """
@@ -206,20 +280,23 @@ def sources_html(answer: Answer | None, cites: Sequence[Citation]) -> str:
         return '<div class="vb-empty">Sources of the answer appear here, with the quoted sentences highlighted.</div>'
     if not cites:
         return '<div class="vb-empty">Nothing in the documents came close to this question.</div>'
+    within = len(answer.doc_ids)
+    scope = f" · within {within} chosen document{'s' if within != 1 else ''}" if within else ""
     if answer.abstained:
-        head = f'<div class="vb-head vb-head-near">Nearest passages — {_esc(ABSTAIN_TEXT.split(".")[0])}</div>'
+        head = (f'<div class="vb-head vb-head-near">Nearest passages{scope} — '
+                f'{_esc(ABSTAIN_TEXT.split(".")[0])}</div>')
     else:
-        head = f'<div class="vb-head">Sources · confidence {answer.confidence:.2f}</div>'
+        head = f'<div class="vb-head">Sources · confidence {answer.confidence:.2f}{scope}</div>'
     cards = []
     for c in cites:
         lo, hi = _window(c, CONTEXT_CHARS, CARD_CHARS)
         body = marked(c.text[lo - c.start:hi - c.start], lo, [(q.start, q.end) for q in c.quotes])
+        score = f'<span class="vb-score">score {c.score:.2f}</span>' if c.quotes else ""
         cards.append(
-            f'<div class="vb-card" data-cite="{c.number}" role="button" tabindex="0" '
-            f'title="Open in the document viewer">'
+            f'<div class="vb-card{"" if c.quotes else " vb-near-card"}" data-cite="{c.number}" role="button" '
+            f'tabindex="0" title="Open in the document viewer">'
             f'<div class="vb-card-head"><span class="vb-num">[{c.number}]</span>'
-            f'{_where_html(c)}'
-            f'<span class="vb-score">score {c.score:.2f}</span></div>'
+            f'{_where_html(c)}{_page_html(c.pages)}{score}</div>'
             f'<div class="vb-context">{"…" if lo > c.start else ""}{body}{"…" if hi < c.end else ""}</div>'
             f'<div class="vb-source">{_esc(c.source)}</div></div>'
         )
@@ -251,6 +328,7 @@ def viewer_html(document: Document | None, cite: Citation | None) -> str:
     return (
         f'<div class="vb-viewer"><div class="vb-doc-head"><span class="vb-num">[{cite.number}]</span>'
         f'<span class="vb-doc-title">{_esc(document.title or Path(document.source).name)}</span>'
+        f'{_page_html(cite.pages)}'
         f'<span class="vb-source">{_esc(document.source)}</span></div>'
         f'<div class="vb-doc">{above}{_esc(text[lo:a])}<span class="vb-passage">{middle}</span>'
         f'{_esc(text[b:hi])}{below}</div></div>'
@@ -258,8 +336,8 @@ def viewer_html(document: Document | None, cite: Citation | None) -> str:
 
 
 def status_html(message: str, ok: bool = True) -> str:
-    """A one-line notice (upload result, removal, error), escaped."""
-    return f'<div class="vb-status {"vb-ok" if ok else "vb-error"}">{_esc(message)}</div>'
+    """A one-line notice (upload result, removal, refused question), escaped, its first letter capitalised."""
+    return f'<div class="vb-status {"vb-ok" if ok else "vb-error"}">{_esc(message[:1].upper() + message[1:])}</div>'
 
 
 # ---------------------------------------------------------------- library
@@ -294,8 +372,31 @@ def library_html(infos: Sequence[Any]) -> str:
 
 
 def library_choices(infos: Iterable[Any]) -> list[tuple[str, str]]:
-    """(label, doc_id) pairs for the remove picker."""
+    """(label, doc_id) pairs for the remove picker and the chat's document filter."""
     return [(f"{i.title or Path(i.source).name} — {i.source}", i.doc_id) for i in infos]
+
+
+def library_key(infos: Iterable[Any]) -> tuple[tuple[str, str], ...]:
+    """What a page compares to see whether the library changed since it drew it: (doc_id, indexed_at) pairs."""
+    return tuple((i.doc_id, i.indexed_at) for i in infos)
+
+
+def still_indexed(chosen: str | Sequence[str] | None, infos: Iterable[Any]) -> list[str]:
+    """The chosen document ids (one, a list, or none) that the library still holds, in their order."""
+    ids = {i.doc_id for i in infos}
+    chosen = [chosen] if isinstance(chosen, str) else list(chosen or ())
+    return [d for d in chosen if d in ids]
+
+
+def removal_question(infos: Iterable[Any], doc_id: str | None) -> str:
+    """The confirmation asked before a removal. LibraryError when nothing is picked or the document is gone."""
+    if not doc_id:
+        raise LibraryError("pick a document to remove first")
+    info = next((i for i in infos if i.doc_id == doc_id), None)
+    if info is None:
+        raise LibraryError("that document is no longer in the library; pick one from the refreshed list")
+    return (f"Remove {info.title or Path(info.source).name} ({info.source}) from the library? "
+            "Answers will no longer quote it; an uploaded file is deleted too.")
 
 
 def uploads_dir(settings: Any) -> Path:
@@ -346,29 +447,134 @@ def check_size(path: Path, name: str, max_bytes: int) -> None:
         )
 
 
-def add_uploads(bot: Any, files: Sequence[str | Path], uploads_dir: Path, max_bytes: int) -> str:
-    """Check every uploaded file, copy them into `uploads_dir` under safe names, index them, return the
-    Summary line. Raises LibraryError (and changes nothing) when any file is refused.
+Status = Literal["added", "updated", "unchanged", "refused"]
 
-    A copy appears whole or not at all (written under a hidden name, then renamed), so a crash mid-upload
-    leaves no truncated document; a copy kept but not indexed (a crash, a full disk) is indexed by
-    `catch_up` when the app next starts.
+# Fixes for the loader's reasons that do not name one themselves (those that do hold a ';').
+_FIXES = (
+    ("the file is empty", "put text in it and upload it again"),
+    ("no text found", "a scanned PDF has no text layer: run OCR on it, or upload the text as .txt or .docx"),
+    ("corrupt", "open it in the program that made it, save a fresh copy and upload that"),
+)
+
+
+def with_fix(reason: str) -> str:
+    """A loader's reason for refusing a file, with what to do about it added when it names no fix."""
+    if ";" in reason:
+        return reason
+    fix = next((f for start, f in _FIXES if reason.startswith(start)), "fix the file and upload it again")
+    return f"{reason}; {fix}"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What an upload did with one file; `detail` is the passages indexed, or the reason and fix of a refusal."""
+
+    name: str
+    status: Status
+    detail: str = ""
+
+    def line(self) -> str:
+        mark = {"added": "✓", "updated": "✓", "unchanged": "=", "refused": "✗"}[self.status]
+        text = {"added": "added", "updated": "updated (replaces the earlier upload of that name)",
+                "unchanged": "unchanged (already in the library)", "refused": "refused"}[self.status]
+        return f"{mark} {self.name}: {text}{' — ' + self.detail if self.detail else ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class UploadReport:
+    """Every file of one upload with its outcome, and the indexer's Summary (None when no file got that far)."""
+
+    outcomes: tuple[Outcome, ...]
+    summary: Summary | None = None
+
+    @property
+    def ok(self) -> bool:
+        return all(o.status != "refused" for o in self.outcomes)
+
+    def line(self) -> str:
+        """'1 added, 0 updated, 0 unchanged, 2 refused; the library holds …', then one line per file."""
+        count = {s: sum(o.status == s for o in self.outcomes) for s in ("added", "updated", "unchanged", "refused")}
+        head = ", ".join(f"{n} {s}" for s, n in count.items())
+        if self.summary is not None:
+            head += f"; the library holds {self.summary.documents} documents, {self.summary.passages:,} passages"
+        return "\n".join([head, *(o.line() for o in self.outcomes)])
+
+
+def add_uploads(bot: Any, files: Sequence[str | Path], uploads_dir: Path, max_bytes: int) -> UploadReport:
+    """Check every uploaded file, copy the readable ones into `uploads_dir` under safe names and index them;
+    a report says per file: added, updated, unchanged, or refused with the reason and the fix. A refused file
+    is neither kept nor indexed, and never stops the others.
+
+    Raises LibraryError (naming the fix) only when the batch as a whole fails: no file, a copy that cannot be
+    written, an index that cannot be saved or is busy. A copy appears whole or not at all (written under a
+    hidden name, then renamed), so a crash mid-upload leaves no truncated document; a copy kept but not indexed
+    (a crash, a full disk) is indexed by `catch_up` when the app next starts.
     """
     if not files:
         raise LibraryError("no file received; drop a file on the upload area or click it to choose one")
-    staged: list[tuple[Path, Path]] = []
-    for raw in files:
+    outcomes: dict[int, Outcome] = {}
+    staged: dict[int, tuple[Path, Path]] = {}   # position in `files` -> (received, kept copy)
+    for n, raw in enumerate(files):
         path = Path(raw)
-        name = upload_name(path.name, SUPPORTED)
-        check_size(path, name, max_bytes)
-        dest = uploads_dir / name
         try:
-            load(path, str(dest))   # read it now, so a bad file is refused before anything changes
+            name = upload_name(path.name, SUPPORTED)
+            check_size(path, name, max_bytes)
+            if any(dest.name == name for _, dest in staged.values()):
+                raise LibraryError("another file of this upload has the same name; rename one and upload it again")
+            load(path, str(uploads_dir / name))   # read it now, so a bad file never lands in the library
+        except LibraryError as e:
+            outcomes[n] = Outcome(path.name, "refused", _reason(str(e), path.name, path.name.strip()))
+            continue
         except LoadError as e:
-            raise LibraryError(f"{name!r} can't be read: {e}") from None
-        staged.append((path, dest))
-    if len({dest for _, dest in staged}) < len(staged):
-        raise LibraryError("two uploads share one file name; rename one of them and upload again")
+            outcomes[n] = Outcome(name, "refused", with_fix(str(e)))
+            continue
+        except OSError as e:
+            outcomes[n] = Outcome(path.name, "refused",
+                                  f"the upload could not be read ({e.strerror or e}); upload it again")
+            continue
+        staged[n] = (path, uploads_dir / name)
+    summary = None
+    if staged:
+        _keep(staged.values(), uploads_dir)
+        before = {i.source: i for i in bot.documents()}
+        try:
+            # tqdm bars feed the page's progress display
+            summary = bot.add([dest for _, dest in staged.values()], progress=True)
+        except (IndexUnusable, IndexBusy) as e:
+            raise LibraryError(f"not indexed — {e}") from None
+        after = {i.source: i for i in bot.documents()}
+        refused = {s.source: s.reason for s in summary.skipped}
+        for n, (_, dest) in staged.items():
+            source, old = str(dest), before.get(str(dest))
+            if source in refused:   # the indexer saw what the check above did not: the copy is not kept
+                dest.unlink(missing_ok=True)
+                outcomes[n] = Outcome(dest.name, "refused", with_fix(refused[source]))
+            elif source not in after:
+                outcomes[n] = Outcome(dest.name, "refused", "it was not indexed; upload it again")
+            elif old is None:
+                outcomes[n] = Outcome(dest.name, "added", _passages(after[source].passages))
+            elif (old.content_hash, old.indexed_at) != (after[source].content_hash, after[source].indexed_at):
+                outcomes[n] = Outcome(dest.name, "updated", _passages(after[source].passages))
+            else:
+                outcomes[n] = Outcome(dest.name, "unchanged")
+    return UploadReport(tuple(outcomes[n] for n in sorted(outcomes)), summary)
+
+
+def _reason(message: str, *names: str) -> str:
+    # A LibraryError opens with "'name': "; the outcome line shows the name already.
+    for name in names:
+        if message.startswith(f"{name!r}: "):
+            return message[len(repr(name)) + 2:]
+    return message
+
+
+def _passages(n: int) -> str:
+    return f"{n:,} passage{'s' if n != 1 else ''}"
+
+
+def _keep(staged: Iterable[tuple[Path, Path]], uploads_dir: Path) -> None:
+    """Copy each received file to its place in `uploads_dir`, whole or not at all; LibraryError when the disk
+    refuses."""
     try:
         uploads_dir.mkdir(parents=True, exist_ok=True)
         for path, dest in staged:
@@ -381,14 +587,26 @@ def add_uploads(bot: Any, files: Sequence[str | Path], uploads_dir: Path, max_by
     except OSError as e:
         raise LibraryError(f"cannot keep the upload in {uploads_dir} ({e.strerror or e}); free some disk space "
                            "or make that folder writable, then upload again") from None
+
+
+def upload_notice(bot: Any, files: Sequence[str | Path], uploads_dir: Path, max_bytes: int) -> str:
+    """`add_uploads` as the page shows it: the report, or why the whole upload failed (never an exception)."""
     try:
-        summary = bot.add([dest for _, dest in staged], progress=True)   # tqdm bars feed the page's progress
-    except (IndexUnusable, IndexBusy) as e:
-        raise LibraryError(f"not indexed — {e}") from None
-    if summary.skipped:
-        reasons = "; ".join(f"{Path(s.source).name}: {s.reason}" for s in summary.skipped)
-        raise LibraryError(f"not indexed — {reasons}")
-    return summary.line()
+        return upload_html(add_uploads(bot, files, uploads_dir, max_bytes))
+    except LibraryError as e:
+        return status_html(str(e), ok=False)
+    except Exception as e:   # a fault of ours: logged, and the page stays usable
+        traceback.print_exc()
+        return status_html(f"the upload failed ({type(e).__name__}: {e}); upload the files again, and if it keeps "
+                           "failing tell whoever runs this server (the details are in its log)", ok=False)
+
+
+def upload_html(report: UploadReport) -> str:
+    """The upload's notice: the counts, then one line per file (escaped); red when any file was refused."""
+    head, *lines = report.line().split("\n")
+    items = "".join(f'<li class="vb-{o.status}">{_esc(line)}</li>' for o, line in zip(report.outcomes, lines))
+    return (f'<div class="vb-status {"vb-ok" if report.ok else "vb-error"}">{_esc(head)}'
+            f'<ul class="vb-files">{items}</ul></div>')
 
 
 def remove_document(bot: Any, doc_id: str, uploads_dir: Path) -> str:
@@ -460,6 +678,22 @@ def parse_history(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(q, str) for q in value):
         raise ValueError('history must be a list of earlier questions (strings), oldest first')
     return value
+
+
+def parse_doc_ids(value: Any) -> list[str] | None:
+    """The documents to ask within, from a list of ids (or indexed paths) or its JSON text; None, '' or []:
+    every document. Whether each is indexed is checked by `Assistant.ask`."""
+    if value is None or value == "" or value == []:
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.lstrip().startswith("[") else [value]
+        except json.JSONDecodeError:
+            raise ValueError('doc_ids must be a JSON list of document ids, e.g. ["3f2a..."]') from None
+    if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
+        raise ValueError("doc_ids must be a list of document ids or indexed paths (strings); "
+                         "`verbatim docs` lists them")
+    return value or None
 
 
 def parse_users(text: str, where: str, separator: str = "\n") -> list[tuple[str, str]]:

@@ -5,6 +5,7 @@ Every span is a pair of character offsets into `Document.text`; `document.text[s
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,8 @@ class Section:
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """One file's text, as indexed. `skip` spans (boilerplate) stay in `text` but are never indexed."""
+    """One file's text, as indexed. `skip` spans (boilerplate, page headers and numbers) stay in `text` but are
+    never indexed; `pages` is the start offset of each page of a paged file (PDF), empty for the others."""
 
     doc_id: str
     source: str
@@ -30,6 +32,7 @@ class Document:
     sections: tuple[Section, ...] = ()
     skip: tuple[tuple[int, int], ...] = ()
     content_hash: str = field(default="")
+    pages: tuple[int, ...] = ()
 
     def section_path(self, offset: int) -> str:
         """'Heading › Subheading' of the sections that hold `offset` ('' before the first heading)."""
@@ -41,6 +44,11 @@ class Document:
                 path.pop()
             path.append(section)
         return " › ".join(s.heading for s in path)
+
+
+def page_of(document: Document, offset: int) -> int | None:
+    """The 1-based page that holds `offset` in a paged document; None for a document without pages."""
+    return max(bisect_right(document.pages, offset), 1) if document.pages else None
 
 
 @dataclass(frozen=True, slots=True)

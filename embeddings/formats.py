@@ -1,13 +1,16 @@
 """Text extractors for rich files (HTML, PDF, DOCX): bytes in, plain text with its title and headings out.
 
-Each format is reduced to a list of blocks, `(level, text)` with level 0 for body text and 1-9 for a
-heading, and one helper (`_assemble`) joins them with blank lines and records every heading's span, so
-`text[s.start:s.end] == s.heading` holds for every section. Images, comments, headers and footers,
-footnotes and embedded objects are left out; nothing here does OCR.
+Each format is reduced to a list of blocks, `(level, text)` with level 0 for body text, 1-9 for a heading
+and SKIP for page furniture, and one helper (`_assemble`) joins them with blank lines and records every
+heading's span, so `text[s.start:s.end] == s.heading` holds for every section. Images, comments, headers
+and footers, footnotes and embedded objects are left out; a PDF's running headers, footers and page
+numbers cannot be told apart as reliably, so they stay in the text as skip spans (shown, never indexed).
+Nothing here does OCR.
 """
 from __future__ import annotations
 
 import io
+import logging
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -22,9 +25,15 @@ from trafilatura.settings import DEFAULT_CONFIG
 
 from embeddings.documents import Section
 
-BLOCK_SEPARATOR = "\n\n"
+# pypdf reports damage it reads past ("invalid pdf header", "EOF marker not found") through logging; without a
+# handler of its own Python prints those on the user's terminal. They stay in the log for whoever configures one.
+logging.getLogger("pypdf").addHandler(logging.NullHandler())
 
-Block = tuple[int, str]  # (0, paragraph) or (heading level 1-9, heading)
+BLOCK_SEPARATOR = "\n\n"
+SKIP = -1   # block level of page furniture: running headers and footers, page numbers
+PAGE = -2   # block level of a page break marker (its text is ignored)
+
+Block = tuple[int, str]  # (0, paragraph), (heading level 1-9, heading), (SKIP, furniture) or (PAGE, "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +42,9 @@ class Extracted:
 
     text: str
     title: str
-    sections: tuple[Section, ...]  # text[s.start:s.end] == s.heading
+    sections: tuple[Section, ...]           # text[s.start:s.end] == s.heading
+    skip: tuple[tuple[int, int], ...] = ()  # page furniture: kept in the text, never indexed
+    pages: tuple[int, ...] = ()             # start offset of each page (PDF); empty for unpaged formats
 
 
 class FormatError(Exception):
@@ -45,30 +56,40 @@ def _collapse(text: str) -> str:
     return " ".join(text.split())
 
 
-def _assemble(blocks: Iterable[Block], title: str, empty: str) -> Extracted:
-    """Join non-empty blocks with blank lines; headings become sections at their offsets.
+def _assemble(blocks: Iterable[Block], title: str, empty: str, guess_title: bool = True) -> Extracted:
+    """Join non-empty blocks with blank lines; headings become sections and furniture skip spans at their offsets.
 
-    The title is `title` when given, else the first level-1 heading, else the first line of the text.
-    Raises FormatError(`empty`) when no block holds any text.
+    The title is `title` when given, else (with `guess_title`) the first level-1 heading, else the first line
+    of the text. A PAGE block records where the next page's text starts. Raises FormatError(`empty`) when no
+    block but furniture holds any text.
     """
     parts: list[str] = []
     sections: list[Section] = []
+    skip: list[tuple[int, int]] = []
+    pages: list[int] = []
     offset = 0
     for level, block in blocks:
+        if level == PAGE:
+            pages.append(offset + len(BLOCK_SEPARATOR) if parts else 0)
+            continue
         block = block.strip()
         if not block:
             continue
         if parts:
             offset += len(BLOCK_SEPARATOR)
-        if level:
+        if level == SKIP:
+            skip.append((offset, offset + len(block)))
+        elif level:
             sections.append(Section(block, offset, offset + len(block), level))
         parts.append(block)
         offset += len(block)
-    if not parts:
+    if len(parts) == len(skip):
         raise FormatError(empty)
     text = BLOCK_SEPARATOR.join(parts)
-    title = _collapse(title) or next((s.heading for s in sections if s.level == 1), "")
-    return Extracted(text, _collapse(title or text.lstrip().split("\n", 1)[0]), tuple(sections))
+    title = _collapse(title)
+    if not title and guess_title:
+        title = next((s.heading for s in sections if s.level == 1), "") or text.lstrip().split("\n", 1)[0]
+    return Extracted(text, _collapse(title), tuple(sections), tuple(skip), tuple(pages))
 
 
 # --- HTML -------------------------------------------------------------------------------------------
@@ -195,45 +216,122 @@ def extract_html(data: bytes) -> Extracted:
 # --- PDF --------------------------------------------------------------------------------------------
 
 _NUMBERED = re.compile(r"(\d+(?:\.\d+)*)\.?\s+\S")  # "2.1 Scope" -> level 2
+# A line that is only a page number: "7", "- 7 -", "(7)", "Page 7", "Page 7 of 12", "7 / 12", "p. 7", "vii".
+_ROMAN = r"(?=[ivxlcdm])m{0,3}(?:cm|cd|d?c{0,3})(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
+_PAGE_NUMBER = re.compile(
+    rf"(?:page|p\.|pg\.?)?\s*[-–—(\[]?\s*(?:\d{{1,4}}|{_ROMAN})\s*[-–—)\]]?(?:\s*(?:of|/)\s*\d{{1,4}})?", re.IGNORECASE
+)
+_EDGE_LINES = 4   # lines at either end of a page's text where running headers and footers are looked for
+_PLACEHOLDER_TITLES = {"untitled", "untitled document", "document", "title"}  # reportlab's and printers' defaults
 
 
-def _looks_like_heading(line: str, following: str) -> bool:
-    """A short capitalised line with no final punctuation, followed by longer text."""
+def _shape(line: str) -> str:
+    """A line with its numbers masked: "Page 3 of 9" and "Page 4 of 9" are the same running footer."""
+    return re.sub(r"\d+", "#", _collapse(line)).lower()
+
+
+def _pdf_furniture(pages: list[list[str]]) -> list[set[int]]:
+    """Per page, the indexes of its running header and footer lines and its page number.
+
+    Furniture is a run of lines from the top or the bottom of a page's text (at most `_EDGE_LINES`), each a
+    page number or a line that (numbers masked) starts or ends at least half the pages (two at least), and
+    does not start in lower case; a line repeated within the run (a title equal to the running header) ends
+    it. Body text in the middle of a page is never furniture.
+    """
+    repeats = max(2, (len(pages) + 1) // 2)
+
+    def edges(lines: list[str]) -> tuple[list[int], list[int]]:
+        filled = [i for i, line in enumerate(lines) if line]
+        return filled[:_EDGE_LINES], filled[::-1][:_EDGE_LINES]
+
+    seen_top: Counter[str] = Counter()
+    seen_bottom: Counter[str] = Counter()
+    for lines in pages:
+        top, bottom = edges(lines)
+        seen_top.update({_shape(lines[i]) for i in top})
+        seen_bottom.update({_shape(lines[i]) for i in bottom})
+    furniture: list[set[int]] = []
+    for lines in pages:
+        found: set[int] = set()
+        for run, seen in zip(edges(lines), (seen_top, seen_bottom)):
+            shapes: set[str] = set()
+            for i in run:
+                shape = _shape(lines[i])
+                running = seen[shape] >= repeats and not lines[i][0].islower()  # body text runs on in lower case
+                if shape in shapes or not (running or _PAGE_NUMBER.fullmatch(lines[i])):
+                    break
+                shapes.add(shape)
+                found.add(i)
+        furniture.append(found)
+    return furniture
+
+
+def _looks_like_heading(line: str) -> bool:
+    """A short capitalised line with no final punctuation."""
     return (
         0 < len(line) <= 80 and len(line.split()) <= 12
         and (line[0].isupper() or line[0].isdigit()) and any(c.isalpha() for c in line)
         and line[-1] not in ".,;:!?"
-        and len(following) > len(line)
     )
 
 
-def _pdf_page_blocks(page_text: str, outlined: dict[str, int] | None, repeated: set[str]) -> Iterator[Block]:
-    """A page's lines as blocks: heading lines alone, runs of body lines kept together with their newlines.
+def _pdf_page_blocks(
+    lines: list[str], furniture: set[int], outlined: dict[str, int] | None, repeated: set[str]
+) -> Iterator[Block]:
+    """A page's lines as blocks: furniture and heading lines apart, runs of body lines kept with their newlines.
 
-    With an outline, a heading is a line equal to a pending outline title (`outlined`, title -> level,
-    each used once). Without (`outlined` None), `_looks_like_heading` decides for lines that start a
-    paragraph and do not repeat on other pages (running headers are not headings).
+    With an outline, a heading is a line equal to a pending outline title (`outlined`, title -> level, each
+    used once). Without (`outlined` None), a heading is a line that starts a paragraph, looks like one
+    (`_looks_like_heading`), does not repeat on other pages, and is followed by longer text or by another
+    heading ("Policy title" over "1. Scope"); a line whose text runs on (the next line starts in lower case,
+    or it is nearly as long as the page's longest line) is a wrapped sentence, not a heading.
     """
-    lines = [line.strip() for line in page_text.splitlines()]
+    text_lines = [i for i, line in enumerate(lines) if line and i not in furniture]
+    width = max((len(lines[i]) for i in text_lines), default=0)
+
+    def heading_level(at: int, starts_paragraph: bool) -> int:
+        line = lines[text_lines[at]]
+        if not starts_paragraph or line in repeated or not _looks_like_heading(line) or at + 1 == len(text_lines):
+            return 0
+        following = lines[text_lines[at + 1]]
+        if following[0].islower() or (len(line) >= 30 and len(line) > 0.7 * width):  # a sentence wrapping on
+            return 0
+        if len(following) <= len(line) and not heading_level(at + 1, True):
+            return 0
+        numbered = _NUMBERED.match(line)
+        return numbered.group(1).count(".") + 1 if numbered else 1
+
+    position = {i: at for at, i in enumerate(text_lines)}
     body: list[str] = []
-    ends_paragraph = True  # does the line before end a paragraph (or stand alone: heading, running header)?
+    edge: list[str] = []
+    ends_paragraph = True  # does the line before end a paragraph (or stand alone: a heading)?
     for i, line in enumerate(lines):
-        level = 0
+        if i in furniture:
+            if body:
+                yield 0, "\n".join(body)
+                body.clear()
+            edge.append(line)
+            continue
+        if edge:
+            yield SKIP, "\n".join(edge)
+            edge.clear()
+        if not line:   # a blank line ends a paragraph, and stays in it as one
+            body.append(line)
+            ends_paragraph = True
+            continue
         if outlined is not None:
-            level = outlined.pop(_collapse(line), 0) if line else 0
-        elif ends_paragraph and line not in repeated:
-            following = next((after for after in lines[i + 1:] if after), "")
-            if _looks_like_heading(line, following):
-                numbered = _NUMBERED.match(line)
-                level = numbered.group(1).count(".") + 1 if numbered else 1
+            level = outlined.pop(_collapse(line), 0)
+        else:
+            level = heading_level(position[i], ends_paragraph)
         if level:
             yield 0, "\n".join(body)
             body.clear()
             yield level, line
         else:
             body.append(line)
-        ends_paragraph = bool(level) or not line or line in repeated or line[-1] in ".!?:"
+        ends_paragraph = bool(level) or line[-1] in ".!?:"
     yield 0, "\n".join(body)
+    yield SKIP, "\n".join(edge)
 
 
 def _pdf_outline(reader) -> dict[int, dict[str, int]] | None:
@@ -255,14 +353,34 @@ def _pdf_outline(reader) -> dict[int, dict[str, int]] | None:
     return by_page or None
 
 
+def _pdf_title(metadata_title: str, blocks: list[Block]) -> str:
+    """The metadata title (placeholders and "Microsoft Word - x.docx" wrappers undone), else a title line: the
+    first heading when it opens the text, else the very first line (often the running header that names the
+    document) when it looks like a heading; never a numbered heading ("1. Introduction") or a page number."""
+    title = _collapse(metadata_title)
+    if title.startswith("Microsoft Word - "):
+        title = re.sub(r"\.docx?$", "", title.removeprefix("Microsoft Word - "), flags=re.IGNORECASE)
+    if title and title.lower() not in _PLACEHOLDER_TITLES:
+        return title
+    texts = [(level, text.strip()) for level, text in blocks if level != PAGE and text.strip()]
+    opening = next(((level, text) for level, text in texts if level != SKIP), (0, ""))
+    first_line = texts[0][1].split("\n", 1)[0] if texts else ""
+    for line, ok in ((opening[1], opening[0] > 0), (first_line, _looks_like_heading(first_line))):
+        if ok and not _NUMBERED.match(line) and not _PAGE_NUMBER.fullmatch(line):
+            return line
+    return ""
+
+
 def extract_pdf(data: bytes) -> Extracted:
     """The text of every page, pages separated by blank lines, with headings from the outline or layout.
 
-    Headings come from the PDF outline (bookmarks) when it has one: each title is matched to the first
-    whole line equal to it, from the page it points at on (titles that match no line are left out).
-    Otherwise a heuristic (`_looks_like_heading`) picks them, numbered ones ("2.1 Scope") getting their
-    depth as level. Title: the metadata title, else the first level-1 heading, else the first line.
-    Raises FormatError for corrupt or password-protected files and for PDFs with no text layer (scans).
+    Running headers, footers and page numbers (`_pdf_furniture`) stay in the text as skip spans, and every
+    page's start offset is recorded. Headings come from the PDF outline (bookmarks) when it has one: each
+    title is matched to the first whole line equal to it, from the page it points at on (titles that match
+    no line are left out). Otherwise a heuristic picks them (`_pdf_page_blocks`), numbered ones ("2.1 Scope")
+    getting their depth as level. Title: the metadata title, else a title line (`_pdf_title`), else '' (the
+    loader names the document after its file). Raises FormatError for corrupt or password-protected files and
+    for PDFs with no text layer (scans).
     """
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -283,17 +401,20 @@ def extract_pdf(data: bytes) -> Extracted:
     if not any(page.strip() for page in pages):
         raise FormatError(empty)
     outline = _pdf_outline(reader)
-    pages_with = Counter(line for page in pages for line in {line.strip() for line in page.splitlines()})
+    lines = [[line.strip() for line in page.splitlines()] for page in pages]
+    furniture = _pdf_furniture(lines)
+    pages_with = Counter(
+        line for page, skip in zip(lines, furniture) for line in {x for i, x in enumerate(page) if i not in skip}
+    )
     repeated = {line for line, count in pages_with.items() if count > 1}
     pending: dict[str, int] = {}  # outline titles not yet matched; they may start a later page
     blocks: list[Block] = []
-    for number, page in enumerate(pages):
+    for number, (page, skip) in enumerate(zip(lines, furniture)):
         if outline is not None:
             pending.update(outline.get(number, {}))
-        blocks.extend(_pdf_page_blocks(page, None if outline is None else pending, repeated))
-    if title.strip().lower() == "untitled":  # reportlab's and some printers' placeholder
-        title = ""
-    return _assemble(blocks, title, empty)
+        blocks.append((PAGE, ""))
+        blocks.extend(_pdf_page_blocks(page, skip, None if outline is None else pending, repeated))
+    return _assemble(blocks, _pdf_title(title, blocks), empty, guess_title=False)
 
 
 # --- DOCX -------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """One `Document` per file: .txt and .md as read, .html/.htm, .pdf and .docx through their extractors.
 
 For text files `Document.text` is exactly `Path(source).read_text(encoding="utf-8")`; boilerplate is
-marked as skip spans, never cut out. Bad files raise `LoadError` with a reason a person can act on.
+marked as skip spans, never cut out (a PDF's running headers and page numbers too; its page starts are kept).
+Bad files raise `LoadError` with a reason a person can act on.
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def load(path: Path, source: str | None = None, data: bytes | None = None, root:
     if kind in ("text", "markdown"):
         text = _decode_text(data)
         layout = analyse(text, markdown=kind == "markdown")
-        title, sections, skip = layout.title, layout.sections, layout.skip
+        title, sections, skip, pages = layout.title, layout.sections, layout.skip, ()
     else:
         from embeddings import formats
 
@@ -49,12 +50,13 @@ def load(path: Path, source: str | None = None, data: bytes | None = None, root:
             extracted = extract(data)
         except formats.FormatError as exc:
             raise LoadError(str(exc)) from exc
-        text, title, sections, skip = extracted.text, extracted.title, extracted.sections, ()
+        text, title, sections = extracted.text, extracted.title, extracted.sections
+        skip, pages = extracted.skip, extracted.pages
     if not text.strip():
         raise LoadError("no text found in the file")
     return Document(
         doc_id=doc_id_for(path, Path.cwd() if root is None else root), source=source, title=title or path.stem.replace("_", " "),
-        text=text, sections=tuple(sections), skip=tuple(skip), content_hash=content_hash(data),
+        text=text, sections=tuple(sections), skip=tuple(skip), content_hash=content_hash(data), pages=tuple(pages),
     )
 
 

@@ -121,7 +121,7 @@ def _doc_to_json(doc: Document) -> str:
     return json.dumps({
         "doc_id": doc.doc_id, "source": doc.source, "title": doc.title, "content_hash": doc.content_hash,
         "sections": [[s.heading, s.start, s.end, s.level] for s in doc.sections],
-        "skip": [list(s) for s in doc.skip], "text": doc.text,
+        "skip": [list(s) for s in doc.skip], **({"pages": list(doc.pages)} if doc.pages else {}), "text": doc.text,
     }, ensure_ascii=False)
 
 
@@ -131,6 +131,7 @@ def _doc_from_json(line: str) -> Document:
         raw["doc_id"], raw["source"], raw["title"], raw["text"],
         tuple(Section(h, s, e, lv) for h, s, e, lv in raw["sections"]),
         tuple((s, e) for s, e in raw["skip"]), raw["content_hash"],
+        tuple(raw.get("pages", ())),   # absent in indexes saved before page numbers, and for unpaged files
     )
 
 
@@ -185,6 +186,14 @@ def load(folder: Path, model: str) -> Index:
         if _inode(folder) == before:
             return index
     raise IndexUnusable(f"the index in {folder} kept changing while it was read; try again when indexing has finished")
+
+
+def stamp(folder: Path) -> tuple[int, int] | None:
+    """What changes whenever a save replaces the index in `folder`: (folder inode, manifest mtime); None if none."""
+    try:
+        return os.stat(folder).st_ino, os.stat(Path(folder) / "manifest.json").st_mtime_ns
+    except OSError:
+        return None
 
 
 def _inode(folder: Path) -> int | None:

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from test_app_api import running_app
+from test_app_api import BADGE, ROOT, child_env, running_app
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -70,6 +72,25 @@ def ask(page, question: str) -> None:
 
 def last_answer(page) -> str:
     return page.locator('#vb-chat [data-testid="bot"]').last.inner_text()
+
+
+def assert_no_error_overlay(page) -> None:
+    """Gradio draws "Error" over an event's outputs (and a red toast) when a handler raises: never on this page."""
+    assert page.locator('[data-testid="status-tracker"] .error').count() == 0
+    assert page.locator('[data-testid="toast-body"]').filter(has_text="Error").count() == 0
+
+
+def bot_count(page) -> int:
+    return page.locator('#vb-chat [data-testid="bot"]').count()
+
+
+def choose(page, dropdown: str, text: str) -> None:
+    """Pick the option holding `text` in a dropdown (#vb-within, #vb-pick)."""
+    box = page.locator(f"{dropdown} input")
+    box.click()
+    box.fill(text)   # filters the options to those holding the text
+    page.get_by_role("option").filter(has_text=text).first.click()
+    page.keyboard.press("Escape")
 
 
 def assert_no_script_ran(page) -> None:
@@ -135,6 +156,7 @@ def test_an_unanswerable_question_says_so_and_offers_the_nearest_passages(page):
     sources = page.locator("#vb-sources")
     assert "nearest passages" in sources.inner_text().lower()   # the heading is styled upper-case
     assert sources.locator(".vb-card").count() > 0 and sources.locator("mark").count() == 0
+    assert "score" not in sources.inner_text().lower()   # nearest passages are not presented as answers
 
 
 def test_example_question_and_clear_chat(page):
@@ -162,9 +184,10 @@ def test_upload_then_ask_about_it_then_remove_it(page, app, tmp_path):
     page.get_by_role("tab", name="Chat").click()
     ask(page, "Who issues visitor permits for the Zephyr building?")
     answer = last_answer(page)
-    assert "front desk on level two" in answer
-    assert "<script>window.__xss = 2</script>" in answer   # the quote holds the planted tags, as text
-    assert "<script>window.__xss = 2</script>" in page.locator("#vb-sources").inner_text()
+    if "The documents don't say" not in answer:   # quoted: the quote holds the planted tags, as text
+        assert "front desk on level two" in answer and "<script>window.__xss = 2</script>" in answer
+    # Quoted or offered as the nearest passage, the planted tags show as text.
+    assert "<script>window.__xss = 2</script>" in page.locator("#vb-sources .vb-card").first.inner_text()
     page.locator("#vb-sources .vb-card", has_text="zephyr").first.click()
     page.locator("#vb-viewer mark#verbatim-hit").wait_for()
     viewer = page.locator("#vb-viewer .vb-doc").inner_text()
@@ -173,10 +196,18 @@ def test_upload_then_ask_about_it_then_remove_it(page, app, tmp_path):
     assert_no_script_ran(page)
 
     page.get_by_role("tab", name="Library").click()
-    page.locator("#vb-pick input").click()
-    page.get_by_role("option").filter(has_text="zephyr_parking.txt").click()
+    choose(page, "#vb-pick", "zephyr_parking.txt")
+    page.click("#vb-remove")   # asks first
+    confirm = page.locator("#vb-confirm")
+    confirm.wait_for()
+    assert "Remove" in confirm.inner_text() and "zephyr_parking.txt" in confirm.inner_text()
+    page.click("#vb-remove-no")
+    confirm.wait_for(state="hidden")
+    assert library.get_by_text("zephyr_parking.txt").count() > 0   # cancelled: still there
     page.click("#vb-remove")
+    page.click("#vb-remove-yes")
     page.locator("#vb-status", has_text="Removed").wait_for()
+    confirm.wait_for(state="hidden")
     library.get_by_text("zephyr_parking.txt").first.wait_for(state="detached")
     assert not (app["index"].with_name("index-uploads") / "zephyr_parking.txt").exists()
     assert_no_script_ran(page)
@@ -191,6 +222,98 @@ def test_a_bad_upload_gets_a_clear_message_and_changes_nothing(page, app, tmp_pa
     empty.write_bytes(b"   \n")
     page.set_input_files("#vb-upload input[type=file]", str(empty))
     page.locator("#vb-status .vb-error").wait_for(timeout=60_000)
-    assert "'empty.txt' can't be read: the file is empty" in page.locator("#vb-status").inner_text()
+    assert "empty.txt: refused — the file is empty; put text in it" in page.locator("#vb-status").inner_text()
     assert library.inner_text() == before
     assert not (app["index"].with_name("index-uploads") / "empty.txt").exists()
+    assert_no_error_overlay(page)
+
+
+def test_an_empty_question_does_nothing_and_a_refused_one_says_why(page):
+    examples = page.get_by_role("button", name="Select example 1: How is SoFi USD backed?")
+    examples.wait_for()
+    page.click("#vb-question textarea")
+    page.keyboard.press("Enter")
+    page.click("#vb-ask")
+    page.wait_for_timeout(1_500)   # what a reply would take to draw
+    assert_no_error_overlay(page)
+    assert bot_count(page) == 0 and examples.is_visible()
+    assert page.locator("#vb-notice").inner_text().strip() == ""
+    assert page.locator("#vb-question textarea").is_editable()
+
+    ask(page, "How is SoFi USD backed?")
+    chat, sources = page.locator("#vb-chat").inner_text(), page.locator("#vb-sources").inner_html()
+    for refused, reason in [("?!?", "only punctuation"), ("x" * 3_000, "characters long")]:
+        page.fill("#vb-question textarea", refused)
+        page.keyboard.press("Enter")
+        page.locator("#vb-notice .vb-error", has_text=reason).wait_for()
+        assert_no_error_overlay(page)
+        assert page.locator("#vb-chat").inner_text() == chat and page.locator("#vb-sources").inner_html() == sources
+        assert page.locator("#vb-question textarea").input_value() == refused   # kept, to be fixed
+    page.click("#vb-question textarea")
+    page.fill("#vb-question textarea", "")
+    page.keyboard.press("Enter")   # empty again: nothing, the notice stays as it was
+    page.wait_for_timeout(1_000)
+    assert page.locator("#vb-chat").inner_text() == chat and bot_count(page) == 1
+    ask(page, "What does the notice say about RWA tokenization?")
+    page.locator("#vb-notice .vb-error").wait_for(state="detached")   # an answer clears the notice
+    assert_no_error_overlay(page)
+
+
+def test_a_mixed_upload_adds_the_good_file_and_names_each_bad_one(page, app, tmp_path):
+    import docx
+
+    made = docx.Document()
+    made.add_heading("Quokka cafeteria", 1)
+    made.add_paragraph("The Quokka cafeteria serves lentil soup every Thursday at noon.")
+    made.save(tmp_path / "cafeteria.docx")
+    (tmp_path / "scan.pdf").write_bytes(b"")
+    (tmp_path / "setup.docx").write_bytes(b"MZ\x90\x00\x03" + bytes(300))   # a Windows program, renamed
+    page.get_by_role("tab", name="Library").click()
+    upload_box = page.locator("#vb-upload")
+    page.set_input_files("#vb-upload input[type=file]",
+                         [str(tmp_path / n) for n in ("cafeteria.docx", "scan.pdf", "setup.docx")])
+    status = page.locator("#vb-status .vb-status")
+    status.wait_for(timeout=120_000)
+    lines = status.locator("li").all_inner_texts()
+    assert status.inner_text().startswith("1 added, 0 updated, 0 unchanged, 2 refused")
+    assert lines[0].startswith("✓ cafeteria.docx: added")
+    assert lines[1].startswith("✗ scan.pdf: refused — the file is empty; ")
+    assert lines[2].startswith("✗ setup.docx: refused — corrupt DOCX") and ";" in lines[2]
+    page.locator("#vb-library").get_by_text("Quokka cafeteria").wait_for()
+    uploads = app["index"].with_name("index-uploads")
+    assert (uploads / "cafeteria.docx").is_file() and not (uploads / "scan.pdf").exists()
+    upload_box.get_by_text("Click to Upload").wait_for()   # the box is cleared for the next upload
+    assert upload_box.get_by_text("setup.docx").count() == 0
+    assert_no_error_overlay(page)
+
+    again = tmp_path / "lockers.txt"
+    again.write_text("Lockers are renewed every ninety days at the security office.", encoding="utf-8")
+    page.set_input_files("#vb-upload input[type=file]", str(again))   # the next upload is not poisoned
+    page.locator("#vb-status .vb-ok", has_text="lockers.txt: added").wait_for(timeout=120_000)
+    assert_no_error_overlay(page)
+
+
+def test_the_document_filter_asks_within_the_chosen_documents(page, app, tmp_path):
+    """Pick a document in the chat's filter: sources come from it only; a document the CLI indexes meanwhile
+    shows up in the filter and the library within seconds, without reloading the page."""
+    choose(page, "#vb-within", "000_14d5362b27054530.txt")
+    ask(page, "What does the notice say about RWA tokenization?")
+    sources = page.locator("#vb-sources")
+    sources.locator(".vb-card").first.wait_for()
+    assert "within 1 chosen document" in sources.inner_text().lower()
+    assert set(sources.locator(".vb-card .vb-source").all_inner_texts()) == {"corpus/000_14d5362b27054530.txt"}
+
+    other = tmp_path / "other.html"
+    other.write_text(BADGE, encoding="utf-8")
+    cli = subprocess.run([sys.executable, "-m", "assistant.cli", "--index", str(app["index"]), "index", str(other)],
+                         cwd=ROOT, env=child_env(), capture_output=True, text=True, timeout=600)
+    assert cli.returncode == 0, cli.stderr
+    page.get_by_role("tab", name="Library").click()
+    page.locator("#vb-library").get_by_text("Badge office move").wait_for(timeout=10_000)   # no reload, no upload
+    page.get_by_role("tab", name="Chat").click()
+    choose(page, "#vb-within", "Badge office move")
+    within = page.locator("#vb-within").inner_text()
+    assert "000_14d5362b27054530.txt" in within and "Badge office move" in within   # the earlier choice is kept
+    ask(page, "Where does the new badge office open?")
+    assert str(other) in sources.inner_text() and "within 2 chosen documents" in sources.inner_text().lower()
+    assert_no_error_overlay(page)

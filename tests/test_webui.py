@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,12 @@ def strip_tags(fragment: str) -> str:
     return re.sub(r"<[^>]+>", "", fragment)
 
 
+def answers_from(answer: Answer, source_name: str) -> bool:
+    """The answer quotes the file named `source_name`, or (when the reader abstains) offers it first."""
+    spans = answer.quotes or answer.passages[:1]
+    return any(Path(s.source).name == source_name for s in spans)
+
+
 def test_citations_number_quotes_by_the_passage_that_holds_them():
     p1 = found(*span(TEXT, "Staff get 25 days of annual leave. Unused days expire in March."))
     p2 = found(*span(TEXT, "Parking is free on level two. Bikes go in the basement."))
@@ -73,6 +80,15 @@ def test_an_abstention_cites_the_nearest_passages_and_says_so():
     assert ABSTAIN_TEXT.split(".")[0] in webui.answer_html(answer, cites).replace("&#x27;", "'")
     sources = webui.sources_html(answer, cites)
     assert "Nearest passages" in sources and "<mark" not in sources and "Parking is free" in sources
+
+
+def test_nearest_passages_after_an_abstention_show_no_scores():
+    near = [found(*span(TEXT, "Parking is free on level two."), score=1.0),
+            found(*span(TEXT, "Bikes go in the basement."), score=0.93)]
+    sources = webui.sources_html(Answer("Who is the CEO?", (), tuple(near), 0.1), webui.citations(
+        Answer("Who is the CEO?", (), tuple(near), 0.1)))
+    assert "score" not in sources and "1.00" not in sources and "0.93" not in sources and "vb-score" not in sources
+    assert sources.count("vb-near-card") == 2 and "Nearest passages" in sources
 
 
 def test_marks_sit_exactly_on_the_offsets_even_when_the_text_repeats():
@@ -124,6 +140,36 @@ def test_source_card_shows_where_score_and_the_quote_highlighted_in_its_passage(
     assert "Leave &lt;b&gt;policy&lt;/b&gt; ›" in html and '<span class="vb-section">Annual &amp; other</span>' in html
     assert "score 0.87" in html and "confidence 0.87" in html
     assert "Staff get 25 days of annual leave. <mark>Unused days expire in March.</mark>" in html
+
+
+@dataclass(frozen=True, slots=True)
+class PagedQuote(Quote):
+    page: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PagedFound(Found):
+    page: int | None = None
+
+
+def test_a_quote_from_a_pdf_is_cited_by_its_page():
+    p = found(*span(TEXT, "Staff get 25 days of annual leave. Unused days expire in March."))
+    s1, e1 = span(TEXT, "Staff get 25 days")
+    s2, e2 = span(TEXT, "Unused days expire in March.")
+    q1 = PagedQuote("d1", s2, e2, TEXT[s2:e2], 0.9, page=5)
+    q2 = PagedQuote("d1", s1, e1, TEXT[s1:e1], 0.8, page=4)
+    answer = Answer("?", (q1, q2), (p,), 0.9)
+    cites = webui.citations(answer)
+    assert cites[0].pages == (4, 5)
+    assert "[1, p. 5]" in webui.answer_html(answer, cites) and "[1, p. 4]" in webui.answer_html(answer, cites)
+    assert '<span class="vb-page">pp. 4–5</span>' in webui.sources_html(answer, cites)
+    assert '<span class="vb-page">pp. 4–5</span>' in webui.viewer_html(DOC, cites[0])
+    near = PagedFound("d1", s1, e1, TEXT[s1:e1], 0.7, page=2)
+    assert '<span class="vb-page">p. 2</span>' in webui.sources_html(Answer("?", (), (near,), 0.1),
+                                                                     webui.citations(Answer("?", (), (near,), 0.1)))
+    plain = Answer("?", (quote("Staff get 25 days"),), (p,), 0.9)   # a text file: no pages anywhere
+    assert "vb-page" not in webui.sources_html(plain, webui.citations(plain)) and \
+        "p." not in strip_tags(webui.answer_html(plain, webui.citations(plain)))
 
 
 def test_a_long_passage_is_cut_around_the_quote_at_whitespace():
@@ -296,11 +342,10 @@ def test_uploads_are_indexed_answerable_and_removable(own_bot, tmp_path: Path):
     good.write_text("# Zephyr parking\n\nVisitor permits are issued by the front desk on level two.\n", encoding="utf-8")
     before = own_bot.documents()
 
-    line = webui.add_uploads(own_bot, [good], uploads, own_bot.settings.max_upload_bytes)
+    report = webui.add_uploads(own_bot, [good], uploads, own_bot.settings.max_upload_bytes)
 
-    assert line.startswith("1 added") and (uploads / "Zephyr parking.md").is_file()
-    answer = own_bot.ask("Who issues visitor permits?")
-    assert "front desk on level two" in answer.text
+    assert report.ok and report.line().startswith("1 added") and (uploads / "Zephyr parking.md").is_file()
+    assert answers_from(own_bot.ask("Who issues visitor permits?"), "Zephyr parking.md")
     added = next(i for i in own_bot.documents() if i.source == str(uploads / "Zephyr parking.md"))
     assert "Removed" in webui.remove_document(own_bot, added.doc_id, uploads)
     assert not (uploads / "Zephyr parking.md").exists()
@@ -308,16 +353,239 @@ def test_uploads_are_indexed_answerable_and_removable(own_bot, tmp_path: Path):
 
 
 @pytest.mark.parametrize("name, data, reason", [
-    ("binary.txt", b"\x00\x01\x02 not text", "can't be read"),
-    ("empty.md", b"", "can't be read: the file is empty"),
-    ("tool.exe", b"MZ", ".exe files can't be read"),
+    ("binary.txt", b"\x00\x01\x02 not text", "binary data, not text (it holds NUL bytes); convert it"),
+    ("empty.md", b"", "the file is empty; put text in it and upload it again"),
+    ("tool.exe", b"MZ", ".exe files can't be read; upload one of"),
+    ("setup.docx", b"MZ\x90\x00" + bytes(64), "corrupt DOCX"),
 ])
-def test_a_bad_upload_changes_nothing(own_bot, tmp_path: Path, name, data, reason):
+def test_a_bad_upload_is_refused_with_its_reason_and_the_good_ones_are_indexed(own_bot, tmp_path: Path, name, data,
+                                                                                reason):
     uploads = webui.uploads_dir(own_bot.settings)
     good, bad = tmp_path / "fine.txt", tmp_path / name
-    good.write_text("Fine text about nothing in particular.", encoding="utf-8")
+    good.write_text("The Quokka cafeteria serves lentil soup every Thursday at noon.", encoding="utf-8")
     bad.write_bytes(data)
     before = own_bot.documents()
-    with pytest.raises(webui.LibraryError, match=re.escape(reason)):
-        webui.add_uploads(own_bot, [good, bad], uploads, own_bot.settings.max_upload_bytes)
-    assert own_bot.documents() == before and not uploads.exists()   # the good file of the batch waits too
+
+    report = webui.add_uploads(own_bot, [bad, good], uploads, own_bot.settings.max_upload_bytes)
+
+    refused, added = report.outcomes
+    assert (added.name, added.status) == ("fine.txt", "added")
+    assert (refused.name, refused.status) == (name, "refused") and reason in refused.detail
+    assert ";" in refused.detail   # the reason comes with the fix
+    assert not report.ok and report.line().startswith("1 added, 0 updated, 0 unchanged, 1 refused")
+    assert len(own_bot.documents()) == len(before) + 1 and sorted(p.name for p in uploads.iterdir()) == ["fine.txt"]
+    assert answers_from(own_bot.ask("What does the Quokka cafeteria serve on Thursday?"), "fine.txt")
+
+
+def test_a_mixed_upload_names_every_file(own_bot, tmp_path: Path):
+    """DOCX + empty PDF + an .exe renamed to .docx: the DOCX is indexed, each bad file named with its reason."""
+    import docx
+
+    uploads = webui.uploads_dir(own_bot.settings)
+    report_doc = docx.Document()
+    report_doc.add_heading("Quokka cafeteria", 1)
+    report_doc.add_paragraph("The Quokka cafeteria serves lentil soup every Thursday at noon.")
+    report_doc.save(tmp_path / "cafeteria.docx")
+    (tmp_path / "scan.pdf").write_bytes(b"")
+    (tmp_path / "setup.docx").write_bytes(b"MZ\x90\x00\x03" + bytes(200))
+    files = [tmp_path / n for n in ("cafeteria.docx", "scan.pdf", "setup.docx")]
+
+    report = webui.add_uploads(own_bot, files, uploads, own_bot.settings.max_upload_bytes)
+    lines = report.line().splitlines()
+
+    assert lines[0].startswith("1 added, 0 updated, 0 unchanged, 2 refused; the library holds")
+    assert lines[1] == "✓ cafeteria.docx: added — 1 passage"
+    assert lines[2].startswith("✗ scan.pdf: refused — the file is empty; ")
+    assert lines[3].startswith("✗ setup.docx: refused — corrupt DOCX") and "; " in lines[3]
+    assert answers_from(own_bot.ask("What does the Quokka cafeteria serve on Thursday?"), "cafeteria.docx")
+
+    again = webui.add_uploads(own_bot, files[:1], uploads, own_bot.settings.max_upload_bytes)
+    assert again.outcomes == (webui.Outcome("cafeteria.docx", "unchanged"),) and again.ok
+    report_doc.add_paragraph("On Fridays it serves fish.")
+    report_doc.save(tmp_path / "cafeteria.docx")
+    changed = webui.add_uploads(own_bot, files[:1], uploads, own_bot.settings.max_upload_bytes)
+    assert changed.outcomes[0].status == "updated" and changed.line().startswith("0 added, 1 updated")
+    html = webui.upload_html(report)
+    assert html.count("<li") == 3 and "vb-error" in html and 'class="vb-refused"' in html
+
+
+def test_an_upload_of_one_bad_file_changes_nothing(own_bot, tmp_path: Path):
+    uploads = webui.uploads_dir(own_bot.settings)
+    (tmp_path / "empty.txt").write_bytes(b"  \n")
+    before = own_bot.documents()
+    report = webui.add_uploads(own_bot, [tmp_path / "empty.txt"], uploads, own_bot.settings.max_upload_bytes)
+    assert report.summary is None and report.outcomes[0].status == "refused"
+    assert own_bot.documents() == before and not uploads.exists()
+
+
+def test_two_files_of_one_name_the_second_is_refused(own_bot, tmp_path: Path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for folder, fact in (("a", "Lockers are on level one."), ("b", "Lockers are on level nine.")):
+        (tmp_path / folder / "lockers.txt").write_text(fact, encoding="utf-8")
+    report = webui.add_uploads(own_bot, [tmp_path / "a" / "lockers.txt", tmp_path / "b" / "lockers.txt"],
+                               webui.uploads_dir(own_bot.settings), own_bot.settings.max_upload_bytes)
+    assert [o.status for o in report.outcomes] == ["added", "refused"]
+    assert "same name; rename one" in report.outcomes[1].detail
+
+
+def test_the_upload_notice_never_raises(tmp_path: Path):
+    class Broken:
+        def documents(self):
+            raise RuntimeError("disk on fire")
+
+    (tmp_path / "ok.txt").write_text("Some text.", encoding="utf-8")
+    notice = webui.upload_notice(Broken(), [tmp_path / "ok.txt"], tmp_path / "up", 10_000)
+    assert "vb-error" in notice and "RuntimeError: disk on fire" in notice
+    assert "No file received" in webui.upload_notice(Broken(), [], tmp_path / "up", 10_000)
+
+
+@pytest.mark.parametrize("reason, fix", [
+    ("the file is empty", "put text in it"),
+    ("no text found in the file", "OCR"),
+    ("corrupt PDF: EOF marker not found", "save a fresh copy"),
+    ("something new", "fix the file and upload it again"),
+    ("not UTF-8 text (byte 0xff at offset 3); save the file as UTF-8", "save the file as UTF-8"),
+])
+def test_every_refusal_says_the_fix(reason, fix):
+    assert webui.with_fix(reason).startswith(reason) and fix in webui.with_fix(reason)
+
+
+# ---------------------------------------------------------------- questions
+
+
+class FakeBot:
+    """Records what the page asked; refuses like Assistant.ask does."""
+
+    def __init__(self, fail: Exception | None = None) -> None:
+        self.asked: list[tuple] = []
+        self.refreshed = 0
+        self.fail = fail
+
+    def refresh(self) -> bool:
+        self.refreshed += 1
+        return False
+
+    def documents(self):
+        return [Info("d1"), Info("d2")]
+
+    def ask(self, question, history=(), doc_ids=None):
+        from assistant.question import check
+
+        self.asked.append((question, tuple(history), doc_ids))
+        if self.fail is not None:
+            raise self.fail
+        return Answer(check(question, 2_000), (), (), 0.1, tuple(doc_ids or ()))
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t"])
+def test_an_empty_question_does_nothing(question):
+    bot = FakeBot()
+    assert webui.take_question(bot, question, []) == webui.Reply(None, "")
+    assert bot.asked == []
+
+
+@pytest.mark.parametrize("question, notice", [
+    ("???", "only punctuation"),
+    ("x" * 2_001, "characters long"),
+])
+def test_a_refused_question_leaves_the_chat_and_says_why(question, notice):
+    turns = [webui.Turn("Earlier?", (), Answer("Earlier?", (), (), 0.1))]
+    reply = webui.take_question(FakeBot(), question, turns)
+    assert reply.turns is None and notice in reply.notice
+    assert "vb-error" in webui.status_html(reply.notice, ok=False)
+
+
+def test_a_fault_while_answering_is_a_notice_not_an_exception():
+    reply = webui.take_question(FakeBot(fail=RuntimeError("boom")), "Where do I park?", [])
+    assert reply.turns is None and "RuntimeError: boom" in reply.notice
+
+
+def test_a_question_is_asked_within_the_chosen_documents_after_a_refresh():
+    bot = FakeBot()
+    turns = [webui.Turn("Where do I park?", (), Answer("Where do I park?", (), (), 0.1))]
+    reply = webui.take_question(bot, "  And bikes?  ", turns, ["d1", "d2"])
+    assert bot.refreshed == 1 and bot.asked == [("  And bikes?  ", ("Where do I park?",), ["d1", "d2"])]
+    assert reply.notice == "" and len(reply.turns) == 2
+    assert reply.turns[-1].question == "And bikes?" and reply.turns[-1].answer.doc_ids == ("d1", "d2")
+    webui.take_question(bot, "Where?", [], [])
+    assert bot.asked[-1][2] is None   # an empty filter asks every document
+
+
+def test_a_question_within_real_documents(bot):
+    info = next(i for i in bot.documents() if "SoFi" in i.title)
+    reply = webui.take_question(bot, "How is SoFi USD backed?", [], [info.doc_id])
+    answer = reply.turns[-1].answer
+    assert answer.doc_ids == (info.doc_id,) and {q.doc_id for q in answer.quotes} <= {info.doc_id}
+    assert "within 1 chosen document" in webui.sources_html(answer, webui.citations(answer))
+    gone = webui.take_question(bot, "How is SoFi USD backed?", [], [info.doc_id, "removed-meanwhile"])
+    assert gone.turns is None and "no longer in the library" in gone.notice and "choose again" in gone.notice
+
+
+def test_a_failed_refresh_keeps_the_loaded_index(capsys):
+    class Half(FakeBot):
+        def refresh(self):
+            from embeddings.store import IndexUnusable
+            raise IndexUnusable("the index in x is damaged")
+
+    assert webui.refresh(Half()) is False
+    assert "answering from the one loaded" in capsys.readouterr().err
+    assert webui.take_question(Half(), "Where do I park?", []).turns is not None
+
+
+@pytest.mark.parametrize("value, expected", [
+    (None, None), ("", None), ([], None), (["a", "b"], ["a", "b"]), ('["a"]', ["a"]), ("abc", ["abc"]),
+])
+def test_doc_ids_from_a_list_or_json(value, expected):
+    assert webui.parse_doc_ids(value) == expected
+
+
+@pytest.mark.parametrize("value", ["[not json", [1], {"a": 1}])
+def test_bad_doc_ids_are_refused(value):
+    with pytest.raises(ValueError, match="doc_ids must be"):
+        webui.parse_doc_ids(value)
+
+
+# ---------------------------------------------------------------- library
+
+
+class Info:
+    def __init__(self, doc_id, title="", source="", indexed_at="2025-11-25T09:56:12+00:00"):
+        self.doc_id, self.title, self.source, self.indexed_at = doc_id, title, source, indexed_at
+        self.passages, self.chars = 1, 10
+
+
+def test_removal_asks_first_and_names_the_document():
+    infos = [Info("abc", "Leave <b>policy</b>", "up/leave.txt")]
+    question = webui.removal_question(infos, "abc")
+    assert question.startswith("Remove Leave <b>policy</b> (up/leave.txt) from the library?")
+    assert "&lt;b&gt;" in webui.status_html(question, ok=False)
+    with pytest.raises(webui.LibraryError, match="pick a document"):
+        webui.removal_question(infos, None)
+    with pytest.raises(webui.LibraryError, match="no longer in the library"):
+        webui.removal_question(infos, "gone")
+
+
+def test_a_page_sees_a_changed_library_and_keeps_what_is_still_there():
+    infos = [Info("a"), Info("b")]
+    key = webui.library_key(infos)
+    assert webui.library_key([Info("a"), Info("b")]) == key
+    assert webui.library_key([Info("a"), Info("b", indexed_at="2025-11-26T00:00:00")]) != key
+    assert webui.library_key([Info("a")]) != key
+    assert webui.still_indexed(["b", "gone", "a"], infos) == ["b", "a"]
+    assert webui.still_indexed("a", infos) == ["a"] and webui.still_indexed(None, infos) == []
+
+
+def test_a_cli_index_is_picked_up_by_the_page(own_bot, tmp_path: Path, settings, encoder):
+    from embeddings.indexer import Indexer
+
+    memo = tmp_path / "other.html"
+    memo.write_text("<html><head><title>Badge office</title></head><body><p>The new badge office opens on the "
+                    "third floor on Monday.</p></body></html>", encoding="utf-8")
+    seen = webui.library_key(own_bot.documents())
+    Indexer(own_bot.settings, encoder).index([memo])   # what `verbatim index other.html` does, from another process
+
+    reply = webui.take_question(own_bot, "Where does the new badge office open?", [])
+    assert answers_from(reply.turns[-1].answer, "other.html")
+    assert webui.library_key(own_bot.documents()) != seen
+    assert webui.refresh(own_bot) is False   # nothing newer since

@@ -5,6 +5,9 @@ PDFs are drawn with reportlab (a test-only dependency), DOCX files written with 
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 import zipfile
 
 import docx
@@ -15,6 +18,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen import canvas
 
+from conftest import ROOT
 from embeddings.formats import Extracted, FormatError, extract_docx, extract_html, extract_pdf
 
 LEAVE = (
@@ -260,6 +264,103 @@ def test_password_protected_pdf_is_refused_and_an_owner_only_lock_is_not():
     with pytest.raises(FormatError, match="encrypted PDF: it needs a password"):
         extract_pdf(encrypted("secret"))
     assert extract_pdf(encrypted("")).title == "Annual leave"
+
+
+POLICY = "Acme IT Security Policy"
+SCOPE = "This policy applies to every employee, contractor and temporary worker of Acme, wherever they work."
+PASSWORDS = (
+    "Passwords must be at least twelve characters long and must be changed again every night by the staff "
+    "member who holds the account, without exception."
+)
+LAPTOPS = "Laptops are encrypted with the company key. Lost laptops are reported to the service desk within the hour."
+POLICY_PAGES = [
+    [(1, POLICY), (1, "1. Introduction"), (0, SCOPE)],
+    [(2, "Passwords"), (0, PASSWORDS)],
+    [(2, "Laptops"), (0, LAPTOPS)],
+]
+
+
+def make_paged_pdf(pages: list[list[tuple[int, str]]], title: str = "") -> bytes:
+    """Like `make_pdf`, on narrow pages (lines wrap mid-sentence) with a running header drawn first and a
+    "Page N of M" footer drawn last, as word processors do."""
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    if title:
+        pdf.setTitle(title)
+    for number, blocks in enumerate(pages, 1):
+        pdf.setFont("Helvetica", 9)
+        pdf.drawString(72, 810, POLICY)
+        pdf.drawString(440, 810, "Internal use only")
+        y = 770
+        for level, text in blocks:
+            if level:
+                pdf.setFont("Helvetica-Bold", 18 - 2 * level)
+                pdf.drawString(72, y, text)
+                y -= 26
+            else:
+                pdf.setFont("Helvetica", 11)
+                for line in simpleSplit(text, "Helvetica", 11, 300):
+                    pdf.drawString(72, y, line)
+                    y -= 14
+                y -= 12
+        pdf.setFont("Helvetica", 9)
+        pdf.drawString(280, 40, f"Page {number} of {len(pages)}")
+        pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+def test_pdf_running_headers_and_page_numbers_are_skip_spans_and_pages_are_recorded():
+    extracted = extract_pdf(make_paged_pdf(POLICY_PAGES))
+    text = extracted.text
+
+    header = f"{POLICY}\nInternal use only"
+    assert [text[a:b] for a, b in extracted.skip] == [header, "Page 1 of 3", header, "Page 2 of 3", header, "Page 3 of 3"]
+    # every page starts at its running header; the title line under the first one is text, not furniture
+    assert len(extracted.pages) == 3 and extracted.pages[0] == 0
+    for start in extracted.pages:
+        assert text.startswith(POLICY + "\nInternal use only", start)
+    assert extracted.pages[1] < text.index("Passwords must") < extracted.pages[2] < text.index("Laptops are")
+
+
+def test_pdf_heading_after_the_page_header_stays_a_heading():
+    extracted = extract_pdf(make_paged_pdf(POLICY_PAGES))
+
+    assert headings(extracted) == [(POLICY, 1), ("1. Introduction", 1), ("Passwords", 1), ("Laptops", 1)]
+    # each heading is a block of its own, not glued to the sentence under it
+    assert "\n\nPasswords\n\nPasswords must be at least" in extracted.text
+    assert "Internal use only\nPasswords" not in extracted.text and "of 3\nPasswords" not in extracted.text
+
+
+def test_pdf_title_is_the_metadata_or_the_title_line_never_a_numbered_heading():
+    assert extract_pdf(make_paged_pdf(POLICY_PAGES)).title == POLICY
+    assert extract_pdf(make_paged_pdf(POLICY_PAGES, title="IT Security 2026")).title == "IT Security 2026"
+    word = make_paged_pdf(POLICY_PAGES, title="Microsoft Word - it-security.docx")
+    assert extract_pdf(word).title == "it-security"
+    numbered_first = [[(1, "1. Introduction"), (0, SCOPE)], [(1, "2. Passwords"), (0, PASSWORDS)]]
+    assert extract_pdf(make_paged_pdf(numbered_first)).title == POLICY   # the running header names it
+    extracted = extract_pdf(make_pdf(numbered_first))
+    assert extracted.title == ""   # no title line at all: the loader names it after its file
+    assert headings(extracted) == [("1. Introduction", 1), ("2. Passwords", 1)]
+
+
+def test_pypdf_warnings_go_to_the_log_not_the_terminal(tmp_path):
+    """A damaged but readable PDF: pypdf's complaints reach a configured log, and never the bare terminal."""
+    path = tmp_path / "damaged.pdf"
+    path.write_bytes(b"\n\n" + make_pdf([[(1, "Annual leave"), (0, LEAVE)]]))
+    code = (
+        "import logging, sys\nfrom pathlib import Path\nfrom embeddings.formats import extract_pdf\n"
+        "if sys.argv[2] == 'log': logging.basicConfig(stream=sys.stdout)\n"
+        "print(extract_pdf(Path(sys.argv[1]).read_bytes()).title)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    bare = subprocess.run([sys.executable, "-c", code, str(path), "bare"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert bare.returncode == 0 and bare.stdout.strip() == "Annual leave"
+    assert bare.stderr == ""
+    logged = subprocess.run([sys.executable, "-c", code, str(path), "log"], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert "invalid pdf header" in logged.stdout
 
 
 # --- DOCX -------------------------------------------------------------------------------------------
