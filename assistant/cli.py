@@ -41,11 +41,6 @@ def _open(args: argparse.Namespace):
     return Assistant.open(settings, progress=sys.stderr.isatty())
 
 
-def _count(n: int, noun: str) -> str:
-    """'1 passage', '3 passages'."""
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
 def _render(answer) -> str:
     """An Answer as terminal text: the quotes with their sources, or the abstention and nearest passages.
 
@@ -102,13 +97,13 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_remove(args: argparse.Namespace) -> int:
     from embeddings import store
-    from embeddings.indexer import Indexer
+    from embeddings.indexer import Indexer, counted
 
     settings = _settings(args)
     if store.read_manifest(Path(settings.index_dir)) is None:   # not even a lock file where there is no index
         raise FileNotFoundError(_no_index(Path(settings.index_dir)))
     gone = Indexer(settings).remove(args.doc)
-    print(f"removed {gone.doc_id} ({gone.source}, {_count(gone.passages, 'passage')})")
+    print(f"removed {gone.doc_id} ({gone.source}, {counted(gone.passages, 'passage')})")
     return 0
 
 

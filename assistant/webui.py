@@ -22,7 +22,7 @@ from typing import Any, Literal
 from assistant.answer import ABSTAIN_TEXT, Answer, Found, Quote, QuestionError
 from assistant.question import MAX_HISTORY
 from embeddings.documents import Document
-from embeddings.indexer import IndexBusy, Summary
+from embeddings.indexer import IndexBusy, Summary, counted
 from embeddings.loaders import SUPPORTED, LoadError, load
 from embeddings.store import IndexUnusable
 
@@ -569,7 +569,7 @@ def _reason(message: str, *names: str) -> str:
 
 
 def _passages(n: int) -> str:
-    return f"{n:,} passage{'s' if n != 1 else ''}"
+    return counted(n, "passage")
 
 
 def _keep(staged: Iterable[tuple[Path, Path]], uploads_dir: Path) -> None:
@@ -652,12 +652,12 @@ def catch_up(bot: Any, uploads_dir: Path) -> str:
                 pass   # the removal had reached the index before the crash
         if path.is_file() and path.name.endswith((".part", ".removing")):
             path.unlink()
-    notes = [f"finished removing {removed} document{'s' if removed != 1 else ''}"] if removed else []
+    notes = [f"finished removing {counted(removed, 'document')}"] if removed else []
     uploads = [p for p in sorted(uploads_dir.iterdir()) if p.is_file() and not p.name.startswith(".")]
     summary = bot.add(uploads) if uploads else None
     count = summary.added + summary.updated if summary else 0
     if count:
-        notes.append(f"indexed {count} upload{'s' if count != 1 else ''} an interruption had left out: "
+        notes.append(f"indexed {counted(count, 'upload')} an interruption had left out: "
                      f"{summary.line()}")
     return "; ".join(notes)
 

@@ -52,11 +52,16 @@ class Summary:
                 f"{len(self.skipped)} skipped")
         if self.removed:
             head += f", {self.removed} removed"
-        out = (f"{head}; the index holds {self.documents} documents, {self.passages} passages "
+        out = (f"{head}; the index holds {counted(self.documents, 'document')}, {counted(self.passages, 'passage')} "
                f"({self.seconds:.1f} s)")
         for item in self.skipped:
             out += f"\n  skipped {item.source}: {item.reason}"
         return out
+
+
+def counted(n: int, noun: str) -> str:
+    """'1 passage', '1,204 passages'."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 @dataclass

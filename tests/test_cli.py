@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from conftest import CORPUS, ROOT
+from pdfs import make_pdf
 
 NOTE = "# Canteen\n\nThe canteen serves lunch from noon until two.\n"
 PASSWORDS = ("Passwords must be at least twelve characters long and must be changed again every night by the staff "
@@ -163,29 +164,11 @@ def test_bad_setting_names_its_type_in_plain_english(tmp_path):
 
 def _policy_pdf(path) -> None:
     """Two narrow pages with a running header and a page footer; the passwords rule wraps over three lines."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.utils import simpleSplit
-    from reportlab.pdfgen import canvas
-
     pages = [[(1, "Acme IT Security Policy"), (1, "1. Introduction"),
               (0, "This policy applies to every employee, contractor and temporary worker of Acme."),
               (1, "2. Visitors"), (0, "Visitors sign in at reception and wear a badge at all times.")],
              [(2, "Passwords"), (0, PASSWORDS)]]
-    pdf = canvas.Canvas(str(path), pagesize=A4)
-    for number, blocks in enumerate(pages, 1):
-        pdf.setFont("Helvetica", 9)
-        pdf.drawString(72, 810, "Acme IT Security Policy")
-        y = 770
-        for level, text in blocks:
-            pdf.setFont("Helvetica-Bold" if level else "Helvetica", 14 if level else 11)
-            for line in [text] if level else simpleSplit(text, "Helvetica", 11, 300):
-                pdf.drawString(72, y, line)
-                y -= 16
-            y -= 12
-        pdf.setFont("Helvetica", 9)
-        pdf.drawString(280, 40, f"Page {number} of {len(pages)}")
-        pdf.showPage()
-    pdf.save()
+    path.write_bytes(make_pdf(pages, header=("Acme IT Security Policy",), footer=True, width=300))
 
 
 def test_pdf_answer_is_cited_by_page_and_reads_as_one_sentence(tmp_path):

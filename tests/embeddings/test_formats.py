@@ -15,10 +15,10 @@ import pytest
 from docx.enum.style import WD_STYLE_TYPE
 from pypdf import PdfReader, PdfWriter
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen import canvas
 
 from conftest import ROOT
+from pdfs import make_pdf
 from embeddings.formats import Extracted, FormatError, extract_docx, extract_html, extract_pdf
 
 LEAVE = (
@@ -162,33 +162,6 @@ def test_html_without_text_is_refused():
 
 # --- PDF --------------------------------------------------------------------------------------------
 
-def make_pdf(pages: list[list[tuple[int, str]]], title: str = "", outline: bool = False) -> bytes:
-    """A PDF with one list of (level, text) blocks per page: level 0 a wrapped paragraph, else a heading."""
-    buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4)
-    if title:
-        pdf.setTitle(title)
-    for page, blocks in enumerate(pages):
-        y = 780
-        for i, (level, text) in enumerate(blocks):
-            if level:
-                if outline:
-                    pdf.bookmarkPage(f"p{page}h{i}", top=y + 20)
-                    pdf.addOutlineEntry(text, f"p{page}h{i}", level=level - 1)
-                pdf.setFont("Helvetica-Bold", 18 - 2 * level)
-                pdf.drawString(72, y, text)
-                y -= 26
-            else:
-                pdf.setFont("Helvetica", 11)
-                for line in simpleSplit(text, "Helvetica", 11, 450):
-                    pdf.drawString(72, y, line)
-                    y -= 14
-                y -= 12
-        pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
-
-
 def test_pdf_headings_found_by_layout():
     data = make_pdf([[(1, "Annual leave"), (0, LEAVE), (1, "Carrying over days"), (0, CARRY)]])
 
@@ -281,33 +254,8 @@ POLICY_PAGES = [
 
 
 def make_paged_pdf(pages: list[list[tuple[int, str]]], title: str = "") -> bytes:
-    """Like `make_pdf`, on narrow pages (lines wrap mid-sentence) with a running header drawn first and a
-    "Page N of M" footer drawn last, as word processors do."""
-    buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=A4)
-    if title:
-        pdf.setTitle(title)
-    for number, blocks in enumerate(pages, 1):
-        pdf.setFont("Helvetica", 9)
-        pdf.drawString(72, 810, POLICY)
-        pdf.drawString(440, 810, "Internal use only")
-        y = 770
-        for level, text in blocks:
-            if level:
-                pdf.setFont("Helvetica-Bold", 18 - 2 * level)
-                pdf.drawString(72, y, text)
-                y -= 26
-            else:
-                pdf.setFont("Helvetica", 11)
-                for line in simpleSplit(text, "Helvetica", 11, 300):
-                    pdf.drawString(72, y, line)
-                    y -= 14
-                y -= 12
-        pdf.setFont("Helvetica", 9)
-        pdf.drawString(280, 40, f"Page {number} of {len(pages)}")
-        pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
+    """Narrow pages (lines wrap mid-sentence) with a running header and a "Page N of M" footer."""
+    return make_pdf(pages, title, header=(POLICY, "Internal use only"), footer=True, width=300)
 
 
 def test_pdf_running_headers_and_page_numbers_are_skip_spans_and_pages_are_recorded():
