@@ -1,12 +1,15 @@
 """From retrieved passages to an Answer: rank their sentences, quote the best verbatim, or abstain.
 
-Quotes are spans of the document text (neighbouring sentences joined when the answer runs across
+The feature ranker scores every sentence of the retrieved passages; the reader (when on) reads the ranker's
+best `reader_candidates` with the question, and their calibrated combination is each sentence's probability
+of answering. Quotes are spans of the document text (neighbouring sentences joined when the answer runs across
 them, when a sentence opens by pointing back at the one before, or when it only introduces a list with a
-colon); a question or a fragment of under three words is never quoted. Abstains when the best sentence's
-probability is under `abstain_below`.
+colon); a question, a fragment of under three words, or what is not prose (markup, a URL list, a page number)
+is never quoted. Abstains when the best sentence's probability is under the threshold.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,8 +18,10 @@ from assistant.acronyms import definitions
 from assistant.answer import Answer, Found, Quote
 from assistant.question import Query
 from assistant.ranking import FEATURES, Candidate, Ranker, features, points_back
+from assistant.reader import Reader
 from assistant.retrieval import Retrieved
 from assistant.variants import Variants
+from embeddings.documents import page_of
 from embeddings.settings import Settings
 from embeddings.store import Index
 
@@ -27,6 +32,18 @@ JOIN_RATIO = 0.5   # the sentence after the best one joins its quote when it sco
 
 
 PREFIX = 5   # a question word is "known" when the documents hold it, or a word sharing its first letters
+_MARKUP = re.compile(r"</?[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>")
+_URL = re.compile(r"https?://|www\.", re.I)
+
+
+def is_prose(text: str) -> bool:
+    """Whether a sentence can answer anything: words, not markup, a list of links or a page number.
+
+    Letters must be at least 40% of its visible characters (a figure or a clause number in a sentence is
+    fine; "17", "— 3 —" or a row of numbers is not); no tag, at most one URL."""
+    visible = sum(not c.isspace() for c in text)
+    letters = sum(c.isalpha() for c in text)
+    return letters >= 0.4 * visible and not _MARKUP.search(text) and len(_URL.findall(text)) <= 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +120,8 @@ def score_sentences(prepared: Prepared, query: Query, query_vec: np.ndarray, fou
     idf = dict(zip(query.terms, index.bm25_sentences.idf(list(query.terms)).tolist()))
     spelled = variants.spelled_out(own_terms)   # an acronym is known where the documents spell it out
     x = features(candidates, query.terms, idf, query.kind, lambda t: t in spelled or prepared.is_known(t))
-    quotable = np.array([len(t.split()) >= MIN_QUOTE_WORDS and not t.rstrip().endswith("?") for t in texts])
+    quotable = np.array([len(t.split()) >= MIN_QUOTE_WORDS and not t.rstrip().endswith("?") and is_prose(t)
+                         for t in texts])
     return Scored(sent_rows, texts, x, np.where(quotable, ranker.probability(x), 0.0))
 
 
@@ -123,51 +141,83 @@ def _window_cos(index: Index, rows: np.ndarray, own: np.ndarray, cos: np.ndarray
     return np.where(best < -0.5, cos, best)
 
 
+def read(reader: Reader, question: str, scored: Scored, candidates: int) -> np.ndarray:
+    """(n,) probabilities: the reader's calibrated reading of the ranker's best `candidates` quotable sentences,
+    combined with the ranker's logit. The other quotable sentences are scored as if the reader rated them as low
+    as the lowest one it read: never above a sentence it read, and still comparable as neighbours that join a
+    quote. What may never be quoted stays 0."""
+    quotable = scored.prob > 0
+    order = np.argsort(-scored.prob, kind="stable")[:candidates]
+    order = order[quotable[order]]
+    if not len(order):
+        return np.zeros_like(scored.prob)
+    logits = np.full(len(scored.prob), 0.0, dtype=np.float32)
+    logits[order] = reader.logits(question, [scored.texts[i] for i in order])
+    logits[np.setdiff1d(np.flatnonzero(quotable), order)] = logits[order].min()
+    p = np.clip(scored.prob, 1e-6, 1 - 1e-6)
+    return np.where(quotable, reader.calibration.probability(logits, np.log(p / (1 - p))), 0.0)
+
+
+def abstain_below(settings: Settings, ranker: Ranker, reader: Reader | None) -> float:
+    """The confidence under which to abstain: settings.abstain_below, or when that is negative the threshold
+    picked on development data for the scorer in use (the reader's, else the ranker's)."""
+    if settings.abstain_below >= 0:
+        return settings.abstain_below
+    return reader.calibration.abstain_below if reader else ranker.abstain_below
+
+
 def answer(prepared: Prepared, query: Query, query_vec: np.ndarray, found: Retrieved, ranker: Ranker,
-           settings: Settings) -> Answer:
-    """Up to settings.max_quotes quotes, best first, or none when the best is under settings.abstain_below."""
+           settings: Settings, reader: Reader | None = None) -> Answer:
+    """Up to settings.max_quotes quotes, best first, or none when the best is under `abstain_below`."""
     index = prepared.index
     passages = tuple(_found(index, int(r), float(f)) for r, f in zip(found.rows, found.fused))
     scored = score_sentences(prepared, query, query_vec, found, ranker)
     if not len(scored.rows):
         return Answer(query.question, (), passages, 0.0)
-    prob = scored.prob
+    prob = read(reader, query.text, scored, settings.reader_candidates) if reader else scored.prob
+    threshold = abstain_below(settings, ranker, reader)
     order = np.argsort(-prob, kind="stable")
     best = float(prob[order[0]])
-    if best < settings.abstain_below:
+    if best < threshold or best <= 0:
         return Answer(query.question, (), passages, best)
+    # a further quote must answer too: over the threshold, and close to the best
     chosen = [int(scored.rows[i]) for i in order[: settings.max_quotes]
-              if prob[i] >= max(settings.abstain_below, SECOND_QUOTE_RATIO * best)]
+              if prob[i] >= max(threshold, SECOND_QUOTE_RATIO * best)]
     scores = {int(scored.rows[i]): float(prob[i]) for i in order}
     chosen += _context(index, chosen, scores)
     return Answer(query.question, _quotes(index, chosen, scores), passages, best)
 
 
 def _context(index: Index, chosen: list[int], scores: dict[int, float]) -> list[int]:
-    """Neighbours, in the same section, that the chosen sentences' quotes need: the sentence before one that
-    opens by pointing back ("It is designed..."), and the sentence after the best one when it scores JOIN_RATIO
-    of it (an answer that runs on: "...by operating as a bank. This means heightened oversight...")."""
-    def same_section(row: int, other: int) -> bool:
-        return (0 <= other < len(index.s_doc) and index.s_doc[other] == index.s_doc[row]
-                and index.p_section[index.s_host[other]] == index.p_section[index.s_host[row]])
-
+    """Neighbours that run on with the chosen sentences (`_runs_on`) and their quotes need: the sentence before
+    one that opens by pointing back ("It is designed..."), and the sentence after the best one when it scores
+    JOIN_RATIO of it (an answer that runs on: "...by operating as a bank. This means heightened oversight...")."""
     best = chosen[0]
-    out = [s - 1 for s in chosen if same_section(s, s - 1) and points_back(index.sentence(s).text)]
-    if same_section(best, best + 1) and scores.get(best + 1, 0.0) >= JOIN_RATIO * scores[best]:
+    out = [s - 1 for s in chosen if s > 0 and _runs_on(index, s - 1) and points_back(index.sentence(s).text)]
+    if _runs_on(index, best) and scores.get(best + 1, 0.0) >= JOIN_RATIO * scores[best]:
         out.append(best + 1)
     return out
+
+
+def _runs_on(index: Index, row: int) -> bool:
+    """Whether sentence `row + 1` follows `row` in the same section with only white space between (no heading
+    or page furniture left out of the index), so that one quote may hold both."""
+    nxt = row + 1
+    if nxt >= len(index.s_doc) or index.s_doc[nxt] != index.s_doc[row]:
+        return False
+    if index.p_section[index.s_host[nxt]] != index.p_section[index.s_host[row]]:
+        return False
+    return not index.documents[int(index.s_doc[row])].text[int(index.s_end[row]):int(index.s_start[nxt])].strip()
 
 
 def _quotes(index: Index, chosen: list[int], scores: dict[int, float]) -> tuple[Quote, ...]:
     """Quotes for the chosen sentence rows, best first; runs of adjacent ones and colon lead-ins joined."""
     def lead_in(row: int) -> bool:   # "...as follows:" says nothing without what follows
-        nxt = row + 1
-        return (nxt < len(index.s_doc) and index.s_doc[nxt] == index.s_doc[row]
-                and index.sentence(row).text.endswith(":"))
+        return _runs_on(index, row) and index.sentence(row).text.endswith(":")
 
     spans: list[list[int]] = []   # each: [first row, last row], in document order
     for s in sorted(set(chosen)):
-        if spans and s <= spans[-1][1] + 1 and index.s_doc[s] == index.s_doc[spans[-1][0]]:
+        if spans and (s <= spans[-1][1] or (s == spans[-1][1] + 1 and _runs_on(index, spans[-1][1]))):
             spans[-1][1] = max(spans[-1][1], s)
         else:
             spans.append([s, s])
@@ -179,11 +229,11 @@ def _quotes(index: Index, chosen: list[int], scores: dict[int, float]) -> tuple[
         start, end = int(index.s_start[first]), int(index.s_end[last])
         host = int(index.s_host[first])
         out.append(Quote(doc.doc_id, start, end, doc.text[start:end], max(scores.get(r, 0.0) for r in range(first, last + 1)),
-                         doc.source, doc.title, index.sections[int(index.p_section[host])]))
+                         doc.source, doc.title, index.sections[int(index.p_section[host])], page_of(doc, start)))
     return tuple(sorted(out, key=lambda q: -q.score))
 
 
 def _found(index: Index, row: int, score: float) -> Found:
     p = index.passage(row)
     doc = index.document(p.doc_id)
-    return Found(p.doc_id, p.start, p.end, p.text, score, doc.source, doc.title, p.section)
+    return Found(p.doc_id, p.start, p.end, p.text, score, doc.source, doc.title, p.section, page_of(doc, p.start))

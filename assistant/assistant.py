@@ -1,6 +1,7 @@
 """The Python API: open an index (building it from the bundled corpus when missing) and ask it questions."""
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -8,9 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from assistant import answerer
-from assistant.answer import Answer
-from assistant.question import check, check_history, resolve
+from assistant.answer import Answer, QuestionError
+from assistant.question import Query, check, check_history, resolve
 from assistant.ranking import Ranker
+from assistant.reader import Reader
 from assistant.retrieval import retrieve
 from embeddings import store
 from embeddings.documents import Document
@@ -28,21 +30,58 @@ class Assistant:
         self.settings = settings
         self.encoder = encoder
         self.ranker = ranker or Ranker.load()
+        self.reader = Reader() if settings.reader else None   # the model loads on the first question
         self._write = threading.Lock()
+        self._stamp = store.stamp(Path(settings.index_dir))
         self._swap(index)
 
     @classmethod
     def open(cls, settings: Settings | None = None, corpus: str | Path | None = None, progress: bool = False) -> Assistant:
-        """The assistant over `settings.index_dir`; indexes `corpus` (default: the bundled corpus/) when it holds no index."""
+        """The assistant over `settings.index_dir`. Where that holds no index, indexes `corpus` when given, else
+        corpus/ when the working directory holds one (the quick start in the checkout: `python app.py`).
+
+        Raises FileNotFoundError, saying where it looked and how to build an index, anywhere else: a mistyped
+        folder never turns silently into a new index of the bundled corpus.
+        """
         settings = settings or Settings.from_env()
+        folder = Path(settings.index_dir)
+        missing = store.read_manifest(folder) is None
+        if missing and corpus is None and not Path("corpus").is_dir():
+            raise FileNotFoundError(
+                f"no index at {folder.resolve()}; build one with `verbatim index PATH` (files or folders), "
+                "or give the index folder with --index DIR or VERBATIM_INDEX"
+            )
         encoder = SentenceEncoder(settings.model_path, settings.model_name, settings.batch_size)
-        if store.read_manifest(Path(settings.index_dir)) is None:
+        if missing:
             Indexer(settings, encoder).index([corpus or default_corpus()], progress=progress)
-        return cls(settings, store.load(Path(settings.index_dir), settings.model_name), encoder)
+        return cls(settings, store.load(folder, settings.model_name), encoder)
+
+    def _reload(self) -> None:
+        """Load the index on disk and swap it in (the caller holds the write lock)."""
+        stamp = store.stamp(Path(self.settings.index_dir))   # before loading: a save during the load reloads again
+        self._swap(store.load(Path(self.settings.index_dir), self.settings.model_name))
+        self._stamp = stamp
+
+    def refresh(self) -> bool:
+        """Swap in the index on disk when another process (the CLI, another server) saved a newer one since this
+        one was loaded; True if it did. A stat of the folder when nothing changed; questions in flight keep
+        answering from the index they started with."""
+        if store.stamp(Path(self.settings.index_dir)) == self._stamp:
+            return False
+        with self._write:
+            if store.stamp(Path(self.settings.index_dir)) == self._stamp:
+                return False
+            self._reload()
+        return True
 
     def _swap(self, index: Index) -> None:
         # Assigned at once: a question in flight keeps the Prepared it started with.
         self._state = answerer.prepare(index)
+
+    @property
+    def abstain_below(self) -> float:
+        """The confidence under which answers abstain with the current settings."""
+        return answerer.abstain_below(self.settings, self.ranker, self.reader)
 
     @property
     def index(self) -> Index:
@@ -53,23 +92,38 @@ class Assistant:
         if Path(settings.index_dir) != Path(self.settings.index_dir) or settings.model_name != self.settings.model_name:
             return Assistant.open(settings)
         twin = Assistant.__new__(Assistant)
-        twin.settings, twin.encoder, twin.ranker, twin._write, twin._state = (
-            settings, self.encoder, self.ranker, self._write, self._state)
+        twin.settings, twin.encoder, twin.ranker, twin._write, twin._state, twin._stamp = (
+            settings, self.encoder, self.ranker, self._write, self._state, self._stamp)
+        twin.reader = (self.reader or Reader()) if settings.reader else None
         return twin
 
-    def ask(self, question: str, history: Sequence[str] = ()) -> Answer:
-        """Quotes that answer `question` (after the earlier questions `history`), or an abstention.
+    def ask(self, question: str, history: Sequence[str] = (), doc_ids: Sequence[str] | None = None) -> Answer:
+        """Quotes that answer `question` (after the earlier questions `history`), or an abstention; only from
+        the documents `doc_ids` (ids or indexed paths) when given.
 
-        Raises QuestionError for a question that cannot be asked as given (the message says the fix).
+        Raises QuestionError for a question that cannot be asked as given, or a document that is not indexed
+        (the message says the fix).
         """
+        prepared, query, query_vec, found, chosen = self._find(question, history, doc_ids)
+        answer = answerer.answer(prepared, query, query_vec, found, self.ranker, self.settings, self.reader)
+        return dataclasses.replace(answer, doc_ids=chosen) if chosen else answer
+
+    def scored(self, question: str, history: Sequence[str] = (), doc_ids: Sequence[str] | None = None
+               ) -> tuple[Query, answerer.Scored]:
+        """The resolved question and the ranker's scores of its candidate sentences (before the reader), as
+        `ask` sees them; for fitting and calibrating the scorers."""
+        prepared, query, query_vec, found, _ = self._find(question, history, doc_ids)
+        return query, answerer.score_sentences(prepared, query, query_vec, found, self.ranker)
+
+    def _find(self, question: str, history: Sequence[str], doc_ids: Sequence[str] | None):
         question = check(question, self.settings.max_question_chars)
         history = check_history(history, self.settings.max_question_chars)
         query = resolve(question, history)
         prepared = self._state
         index = prepared.index
+        within, chosen = _within(index, doc_ids)
         query_vec = self.encoder.encode([query.text])[0] if index.size else np.zeros(0, np.float32)
-        found = retrieve(index, query_vec, list(query.terms), self.settings)
-        return answerer.answer(prepared, query, query_vec, found, self.ranker, self.settings)
+        return prepared, query, query_vec, retrieve(index, query_vec, list(query.terms), self.settings, within), chosen
 
     def document(self, doc_id: str) -> Document:
         return self.index.document(doc_id)
@@ -82,12 +136,31 @@ class Assistant:
         with self._write:
             summary = Indexer(self.settings, self.encoder).index(paths, progress=progress)
             if summary.added or summary.updated:   # else the index on disk is the one already loaded
-                self._swap(store.load(Path(self.settings.index_dir), self.settings.model_name))
+                self._reload()
         return summary
 
     def remove(self, doc_id_or_path: str) -> DocInfo:
         """Take a document out of the index (KeyError if none matches) and swap the new index in."""
         with self._write:
             gone = Indexer(self.settings, self.encoder).remove(doc_id_or_path)
-            self._swap(store.load(Path(self.settings.index_dir), self.settings.model_name))
+            self._reload()
         return gone
+
+
+def _within(index: Index, doc_ids: Sequence[str] | None) -> tuple[np.ndarray | None, tuple[str, ...]]:
+    """(passage rows of the named documents, their ids) or (None, ()) when none are named.
+
+    A document is named by its id or the path it was indexed from; raises QuestionError for one not indexed."""
+    if not doc_ids:
+        return None, ()
+    if isinstance(doc_ids, str):
+        doc_ids = [doc_ids]
+    rows: list[int] = []
+    for name in dict.fromkeys(doc_ids):
+        row = next((i for i, d in enumerate(index.documents) if name in (d.doc_id, d.source)), None)
+        if row is None:
+            raise QuestionError(f"no indexed document has the id or path {name!r}; "
+                                "`verbatim docs` lists them (or leave the documents out to ask all of them)")
+        rows.append(row)
+    ids = tuple(index.documents[r].doc_id for r in rows)
+    return np.flatnonzero(np.isin(index.p_doc, rows)).astype(np.int64), ids

@@ -98,6 +98,7 @@ class Ranker:
 
     weights: tuple[float, ...]
     bias: float
+    abstain_below: float = 0.5   # the confidence under which to abstain, picked on development data
 
     def __post_init__(self) -> None:
         if len(self.weights) != len(FEATURES):
@@ -110,8 +111,10 @@ class Ranker:
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> Ranker:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls(tuple(float(raw["weights"][name]) for name in FEATURES), float(raw["bias"]))
+        return cls(tuple(float(raw["weights"][name]) for name in FEATURES), float(raw["bias"]),
+                   float(raw.get("suggested_abstain_below", 0.5)))
 
     def save(self, path: Path = WEIGHTS_FILE, **about: object) -> None:
-        data = {"weights": dict(zip(FEATURES, self.weights)), "bias": self.bias, **about}
+        data = {"weights": dict(zip(FEATURES, self.weights)), "bias": self.bias,
+                "suggested_abstain_below": self.abstain_below, **about}
         Path(path).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")

@@ -73,14 +73,24 @@ def fuse_convex(dense: dict[int, float], lexical: dict[int, float], weight: floa
     return {r: weight * max(dense.get(r, 0.0), 0.0) + (1 - weight) * lexical.get(r, 0.0) / top for r in rows}
 
 
-def retrieve(index: Index, query_vec: np.ndarray, query_terms: list[str], settings: Settings) -> Retrieved:
-    """The settings.top_k best passages for a question's vector and terms."""
+def retrieve(index: Index, query_vec: np.ndarray, query_terms: list[str], settings: Settings,
+             within: np.ndarray | None = None) -> Retrieved:
+    """The settings.top_k best passages for a question's vector and terms; only rows in `within` when given
+    (the passages of the documents a question is asked about: searched exactly, whatever the FAISS index)."""
     empty = np.zeros(0)
-    if index.size == 0:
+    if index.size == 0 or (within is not None and not len(within)):
         return Retrieved(empty.astype(np.int64), empty, empty)
     pool = settings.top_k * POOL
-    d_rows, d_scores = dense_ranking(index, query_vec, pool)
     bm25 = index.bm25_passages.scores(query_terms)
+    if within is None:
+        d_rows, d_scores = dense_ranking(index, query_vec, pool)
+    else:
+        cos = index.passage_vecs[within] @ query_vec.reshape(-1)   # (len(within),)
+        best = top_rows(cos + 2.0, pool)   # shifted: top_rows keeps positive scores only
+        d_rows, d_scores = within[best], cos[best]
+        kept = np.zeros_like(bm25)
+        kept[within] = bm25[within]
+        bm25 = kept
     l_rows = top_rows(bm25, pool)
     if settings.fusion == "rrf":
         fused = fuse_rrf([d_rows, l_rows], settings.rrf_k)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assistant.answer import QuestionError
 from embeddings.settings import Settings
-from eval import datasets, metrics, report, squad
+from eval import cuad, datasets, metrics, report, squad
 from eval.datasets import Item
 from eval.runner import Run, run
 
@@ -23,6 +23,7 @@ EXAMPLES = """examples:
   python -m eval --data eval/data/corpus_qa.jsonl
   python -m eval --data eval/data/corpus_qa.jsonl --predictions preds.jsonl --report out/
   python -m eval --squad ../shared/benchmarks/squad/dev-v1.1.json --sample 1000 --seed 0
+  python -m eval --cuad ../shared/benchmarks/cuad --compare reader=on,reader=off
   python -m eval --data eval/data/corpus_qa.jsonl --compare fusion=rrf,fusion=convex
   python -m eval --data eval/data/corpus_qa.jsonl --gate eval/floors.json
 """
@@ -34,6 +35,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", type=Path, help="JSONL gold set (id, question, answers, history), as in DESIGN.md")
     source.add_argument("--squad", type=Path, help="SQuAD v1.1 or v2.0 JSON; its articles get an index of their own")
+    source.add_argument("--cuad", type=Path, metavar="DIR",
+                        help="a CUAD folder (dev.jsonl + docs/): each question asked of its own contract")
     parser.add_argument("--cache", type=Path, help="SQuAD article files and index (default .verbatim-eval/<file stem>/)")
     parser.add_argument("--index", type=Path, help="index folder to answer from (default VERBATIM_INDEX or .verbatim/)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a setting (repeatable)")
@@ -98,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             cache = args.cache or squad.default_cache(args.squad)
             settings = settings.replace(index_dir=args.index or cache / "index")
             source = args.squad
+        elif args.cuad:
+            items, source = cuad.load(args.cuad), args.cuad / "dev.jsonl"
+            settings = settings.replace(index_dir=args.index or cuad.default_cache() / "index")
         else:
             items, source = datasets.load_jsonl(args.data), args.data
         items = _select(items, args)
@@ -105,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         limits = metrics.load_floors(args.gate) if args.gate else None
         if args.squad:
             bot = squad.open_assistant(articles, cache, settings)
+        elif args.cuad:
+            bot, items = cuad.open_assistant(args.cuad, items, settings)
         else:
             from assistant import Assistant
 
@@ -121,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     summaries = [metrics.summarize(r.outcomes, r.settings.top_k, r.settings.max_quotes,
                                    args.min_abstention_recall, args.max_false_abstention) for r in runs]
-    dataset = Path(source).stem
+    dataset = "cuad" if args.cuad else Path(source).stem
     print(f"{dataset}: {len(items)} questions\n")
     print(report.table([r.label for r in runs], summaries))
     if args.predictions:

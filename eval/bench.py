@@ -25,8 +25,8 @@ SECTIONS = ("query", "index", "reindex", "startup", "web", "memory")
 ROOT = Path(__file__).resolve().parent.parent
 SQUAD = ROOT.parent / "shared" / "benchmarks" / "squad" / "dev-v1.1.json"
 CORPUS_QA = ROOT / "eval" / "data" / "corpus_qa.jsonl"
-TARGETS = {   # issue 6; a ratio is met when its median is at most the target
-    "query": 1.0, "query_peers": 1.0, "index": 1.3, "index_peers": 1.3, "reindex_seconds": 1.0,
+TARGETS = {   # issues 6 and 12 (the reader's second model pass); a ratio is met when its median is at most the target
+    "query": 6.0, "query_peers": 6.0, "query_p95_ms": 250.0, "index": 1.3, "index_peers": 1.3, "reindex_seconds": 1.0,
     "ask_start": 1.2, "web_start": 1.2, "scale_recall": 0.95, "scale_ask_ms": 50.0,
 }
 EXAMPLES = """examples:
@@ -195,6 +195,7 @@ class Bench:
         for run in runners.values():
             run(questions[0])   # first-call costs (lazy loads, first kernels) are start-up, not query time
         p50: dict[str, list[float]] = {name: [] for name in runners}
+        p95: list[float] = []
         for r in range(self.args.rounds):
             times: dict[str, list[float]] = {name: [] for name in runners}
             names = list(runners)
@@ -205,11 +206,13 @@ class Bench:
                     times[name].append(time.perf_counter() - began)
             for name in runners:
                 p50[name].append(statistics.median(times[name]) * 1e3)
+            p95.append(statistics.quantiles(times["ours"], n=20)[-1] * 1e3 if len(times["ours"]) > 1 else times["ours"][0] * 1e3)
             self.say(f"  query {label} round {r + 1}: " + ", ".join(f"{n} {p50[n][-1]:.1f} ms" for n in runners))
         self.measures[f"query.{label}.p50_ms"] = {name: spread(v) for name, v in p50.items()}
         self.measures[f"query.{label}.encoder_backend"] = bot.encoder.backend
         self.ratios.append(Ratio(f"query p50 {label}: ask / limit (torch embed + FAISS search)", TARGETS["query"],
                                  [o / l for o, l in zip(p50["ours"], p50["limit"])]))
+        self.ratios.append(Ratio(f"query p95 {label}: ask, milliseconds", TARGETS["query_p95_ms"], p95))
         self.peer_ratio(p50, f"query p50 {label}: ask / fastest peer search", TARGETS["query_peers"],
                         "we also answer (quote sentences); the peers only retrieve passages")
 

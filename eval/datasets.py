@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-FIELDS = ("id", "question", "answers", "history")
+FIELDS = ("id", "question", "answers", "history", "docs")
 
 
 class DatasetError(ValueError):
@@ -25,6 +25,7 @@ class Item:
     question: str
     answers: tuple[str, ...]
     history: tuple[str, ...] = ()   # earlier user questions of the same chat, oldest first
+    docs: tuple[str, ...] = ()      # ask within these documents (ids or indexed paths); empty: all of them
 
     @property
     def answerable(self) -> bool:
@@ -40,7 +41,7 @@ def load_jsonl(path: Path) -> list[Item]:
 
     Raises DatasetError for a line that is not a JSON object with a non-empty string `id` (unique in the
     file) and `question`, a list of non-empty strings `answers` (may be empty) and optionally `history`
-    (a list of non-empty strings), or that holds any other key.
+    and `docs` (lists of non-empty strings), or that holds any other key.
     """
     try:
         lines = Path(path).read_text(encoding="utf-8-sig").splitlines()  # -sig: a BOM from Windows editors
@@ -81,6 +82,7 @@ def _parse_line(line: str, where: str) -> Item:
         question=row["question"],
         answers=_strings(row["answers"], "answers", where),
         history=_strings(row.get("history", []), "history", where),
+        docs=_strings(row.get("docs", []), "docs", where),
     )
 
 

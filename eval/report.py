@@ -64,7 +64,7 @@ def pick_sentence(run: Run, summary: Summary) -> str:
     target = summary["threshold_pick"]
     want = f"abstention recall ≥ {target['min_abstention_recall']:g} with false-abstention ≤ {target['max_false_abstention_rate']:g}"
     point = target["point"]
-    below = run.settings.abstain_below
+    below = run.abstain_below
     # answers the assistant withheld carry no quote to restore: the sweep can only raise the threshold
     hint = f" Answers under abstain_below={below:g} were withheld already; `--set abstain_below=0` sweeps the whole range." if below > 0 else ""
     if point is None:

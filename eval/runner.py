@@ -38,6 +38,7 @@ class Run:
     label: str
     settings: Settings
     outcomes: tuple[Outcome, ...]
+    abstain_below: float = 0.0   # the threshold the answers were given under
 
 
 def run(bot: Assistant, items: Sequence[Item], label: str = "base", progress: bool | None = None) -> Run:
@@ -59,7 +60,7 @@ def run(bot: Assistant, items: Sequence[Item], label: str = "base", progress: bo
 
     def ask(item: Item) -> Answer:
         try:
-            return bot.ask(item.question, history=item.history)
+            return bot.ask(item.question, history=item.history, doc_ids=item.docs or None)
         except QuestionError as e:
             raise QuestionError(f"question {item.id!r}: {e}") from None
 
@@ -73,4 +74,4 @@ def run(bot: Assistant, items: Sequence[Item], label: str = "base", progress: bo
         seconds = time.perf_counter() - start
         failed = not_verbatim(answer, text_of)
         outcomes.append(Outcome(item, answer, seconds, len(answer.quotes) + len(answer.passages), len(failed)))
-    return Run(label, bot.settings, tuple(outcomes))
+    return Run(label, bot.settings, tuple(outcomes), bot.abstain_below)

@@ -102,17 +102,22 @@ def default_cache(path: Path) -> Path:
 def open_assistant(articles: list[Article], cache: Path, settings: Settings) -> Assistant:
     """An Assistant over the articles, written to `cache/docs` and indexed into `settings.index_dir`
     incrementally (an unchanged set embeds nothing)."""
+    docs = cache / "docs"
+    write_articles(articles, docs)
+    return open_folder(docs, settings, "squad")
+
+
+def open_folder(docs: Path, settings: Settings, name: str) -> Assistant:
+    """An Assistant over the files of `docs`, indexed into `settings.index_dir` incrementally; documents of
+    files that left the folder are taken out."""
     from assistant import Assistant
     from embeddings.indexer import Indexer
 
-    docs = cache / "docs"
-    write_articles(articles, docs)
     indexer = Indexer(settings)
-    # indexing only adds and updates: documents of articles that left the file are taken out here
     for info in indexer.documents():
         source = Path(info.source)
         if source.resolve().parent == docs.resolve() and not source.exists():
             indexer.remove(info.doc_id)
     summary = indexer.index([docs], progress=sys.stderr.isatty())
-    print(f"squad index {settings.index_dir}: {summary.line()}", file=sys.stderr)
+    print(f"{name} index {settings.index_dir}: {summary.line()}", file=sys.stderr)
     return Assistant.open(settings)

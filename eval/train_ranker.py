@@ -10,6 +10,7 @@ abstention threshold the dev set supports.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import random
 from pathlib import Path
 
@@ -17,10 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from assistant import Assistant
-from assistant.answerer import score_sentences
-from assistant.question import resolve
 from assistant.ranking import FEATURES, Ranker
-from assistant.retrieval import retrieve
 from embeddings.settings import Settings
 from eval import squad
 from eval.datasets import Item, load_jsonl, sample
@@ -32,13 +30,9 @@ DEV = Path("eval/data/corpus_dev.jsonl")
 
 def collect(bot: Assistant, items: list[Item]) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per question: (features of its candidate sentences, 1/0 labels); unanswerable questions give labels all 0."""
-    prepared = bot._state
     groups = []
     for item in tqdm(items, desc="features", unit="q"):
-        query = resolve(item.question, item.history)
-        vec = bot.encoder.encode([query.text])[0]
-        found = retrieve(prepared.index, vec, list(query.terms), bot.settings)
-        scored = score_sentences(prepared, query, vec, found, bot.ranker)
+        _, scored = bot.scored(item.question, item.history, item.docs or None)
         labels = np.array([contains(t, item.answers) for t in scored.texts], dtype=np.float32)
         quotable = scored.prob > 0
         groups.append((scored.x[quotable], labels[quotable]))
@@ -86,7 +80,7 @@ def threshold(ranker: Ranker, groups: list[tuple[np.ndarray, np.ndarray]], answe
 
 def pipeline_hit(bot: Assistant, items: list[Item], ranker: Ranker) -> float:
     """hit@1 of the whole answer pipeline (quotes joined as users see them) with `ranker`, never abstaining."""
-    twin = bot.with_settings(bot.settings.replace(abstain_below=0.0))
+    twin = bot.with_settings(bot.settings.replace(abstain_below=0.0, reader=False))
     twin.ranker = ranker
     hits = [bool(a.quotes) and contains(a.quotes[0].text, i.answers)
             for i in items if i.answerable for a in [twin.ask(i.question, i.history)]]
@@ -164,8 +158,7 @@ def main() -> int:
     t, recall, false = threshold(calibrated, dev_groups, [i.answerable for i in dev_items])
     print(f"dev: abstain below {t:.3f} -> abstention recall {recall:.2f}, false abstention {false:.2f}")
     if not args.dry_run:
-        calibrated.save(
-            suggested_abstain_below=float(np.floor(t * 1000) / 1000),
+        dataclasses.replace(calibrated, abstain_below=float(np.floor(t * 1000) / 1000)).save(
             fitted_on=f"weights hand-set, then tuned by coordinate search (--search 400) on the corpus dev set and "
                       f"SQuAD v1.1 questions outside the eval sample (fitted logistic and listwise models ranked no "
                       f"better); scale and offset calibrated (Platt) on {len(squad_groups)} SQuAD v1.1 dev "

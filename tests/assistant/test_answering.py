@@ -6,7 +6,7 @@ import json
 import pytest
 
 from assistant import QuestionError
-from assistant.answer import ABSTAIN_TEXT
+from assistant.answer import ABSTAIN_TEXT, reading
 from assistant.chat import ChatSession
 
 QUESTIONS = [
@@ -44,7 +44,7 @@ def test_answers_quote_the_sentence_that_answers(bot, question, expected):
     answer = bot.ask(question)
     assert not answer.abstained
     assert any(expected.lower() in q.text.lower() for q in answer.quotes), [q.text for q in answer.quotes]
-    assert answer.text == "\n\n".join(q.text for q in answer.quotes)
+    assert answer.text == "\n\n".join(reading(q.text) for q in answer.quotes)
 
 
 @pytest.mark.parametrize("question", [
@@ -57,7 +57,7 @@ def test_off_corpus_questions_abstain_but_list_passages(bot, question):
     assert answer.abstained and answer.quotes == ()
     assert answer.text == ABSTAIN_TEXT
     assert answer.passages, "the nearest passages are still listed"
-    assert answer.confidence < bot.settings.abstain_below
+    assert answer.confidence < bot.abstain_below
 
 
 def test_followup_is_resolved_against_history(bot):
@@ -131,11 +131,11 @@ def test_a_quote_never_opens_on_a_sentence_that_points_back_at_a_missing_one(bot
 
 
 def test_adjacent_sentences_make_one_quote_in_whatever_order_they_are_chosen(bot):
-    from assistant.answerer import _quotes
+    from assistant.answerer import _quotes, _runs_on
 
     index = bot.index
     row = next(r for r in range(10, len(index.s_doc) - 3)
-               if len({int(index.s_doc[r + i]) for i in range(3)}) == 1
+               if _runs_on(index, r) and _runs_on(index, r + 1)
                and not any(index.sentence(r + i).text.endswith(":") for i in range(3)))
     scores = {row: 0.9, row + 2: 0.6, row + 1: 0.3}
     quotes = _quotes(index, [row, row + 2, row + 1], scores)   # the middle one joined last, as a context row is
@@ -145,9 +145,71 @@ def test_adjacent_sentences_make_one_quote_in_whatever_order_they_are_chosen(bot
     assert [q.start for q in apart] == [index.sentence(row + 3).start, index.sentence(row).start]   # best first
 
 
+def test_a_quote_never_runs_across_a_heading_or_left_out_text(bot):
+    from assistant.answerer import _quotes, _runs_on
+
+    index = bot.index
+    texts = {d.doc_id: d.text for d in index.documents}
+    row = next(r for r in range(len(index.s_doc) - 1)
+               if index.s_doc[r] == index.s_doc[r + 1] and not _runs_on(index, r))
+    doc = index.documents[int(index.s_doc[row])]
+    between = doc.text[int(index.s_end[row]):int(index.s_start[row + 1])]
+    crosses = index.p_section[index.s_host[row]] != index.p_section[index.s_host[row + 1]]
+    assert between.strip() or crosses   # a heading, or text the index leaves out, lies between them
+    quotes = _quotes(index, [row, row + 1], {row: 0.9, row + 1: 0.8})
+    assert len(quotes) == 2 and all(texts[q.doc_id][q.start:q.end] == q.text for q in quotes)
+
+
 def test_a_long_chat_keeps_answering(bot):
     session = ChatSession(bot)
     session.turns = [("What does the notice say about virtual currency mining?", None)] * 150
     assert len(session.history) == 100
     answer = session.ask("Who controls it?")   # answered, not refused for the chat's length
     assert answer.question == "Who controls it?" and len(session.turns) == 151
+
+
+def test_asking_within_one_document_quotes_only_it(tmp_path, settings, encoder, corpus_index_dir):
+    import shutil
+
+    from assistant import Assistant
+    from embeddings.indexer import Indexer
+
+    folder = tmp_path / "index"
+    shutil.copytree(corpus_index_dir, folder)
+    extra = tmp_path / "parking.txt"
+    extra.write_text("Parking policy\n\nStaff may park in the north garage on weekdays. Visitors park on level 2.\n",
+                     encoding="utf-8")
+    s = settings.replace(index_dir=folder)
+    Indexer(s, encoder).index([extra])
+    bot = Assistant.open(s)
+    parking = next(d for d in bot.documents() if d.source.endswith("parking.txt"))
+    answer = bot.ask("Where may staff park?", doc_ids=[parking.doc_id])
+    assert answer.doc_ids == (parking.doc_id,) and answer.to_dict()["doc_ids"] == [parking.doc_id]
+    assert {p.doc_id for p in answer.passages} == {parking.doc_id}
+    assert all(q.doc_id == parking.doc_id for q in answer.quotes)
+    other = next(d for d in bot.documents() if d.doc_id != parking.doc_id)
+    assert {p.doc_id for p in bot.ask("How is SoFi USD backed?", doc_ids=[other.source]).passages} == {other.doc_id}
+    assert "doc_ids" not in bot.ask("How is SoFi USD backed?").to_dict()
+    with pytest.raises(QuestionError, match="verbatim docs"):
+        bot.ask("Where may staff park?", doc_ids=["no-such-doc"])
+
+
+def test_refresh_swaps_in_an_index_another_process_saved(tmp_path, settings, encoder, corpus_index_dir):
+    import shutil
+    import subprocess
+    import sys
+
+    from assistant import Assistant
+
+    folder = tmp_path / "index"
+    shutil.copytree(corpus_index_dir, folder)
+    bot = Assistant.open(settings.replace(index_dir=folder))
+    assert bot.refresh() is False
+    extra = tmp_path / "parking.txt"
+    extra.write_text("Parking policy\n\nStaff may park in the north garage on weekdays.\n", encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "assistant.cli", "--index", str(folder), "index", str(extra)], check=True,
+                   capture_output=True)
+    assert len(bot.documents()) == 1
+    assert bot.refresh() is True
+    assert len(bot.documents()) == 2 and bot.refresh() is False
+    assert bot.ask("Where may staff park?").quotes[0].text.startswith("Staff may park")

@@ -160,3 +160,31 @@ def test_bad_dataset_line_exits_2_naming_the_line(tmp_path):
     proc = eval_cli("--data", str(tmp_path / "bad.jsonl"), index=tmp_path / "never")
     assert proc.returncode == 2
     assert f"{tmp_path / 'bad.jsonl'}:2: 'answers' is missing" in proc.stderr
+
+
+def test_cuad_layout_asks_each_question_of_its_own_contract(tmp_path):
+    folder = tmp_path / "cuad"
+    (folder / "docs").mkdir(parents=True)
+    (folder / "docs" / "lease.txt").write_text(
+        "LEASE AGREEMENT\n\n1. Term. The lease runs for five years from the start date.\n\n"
+        "2. Termination. Either party may terminate this lease on ninety days' written notice.\n", encoding="utf-8")
+    (folder / "docs" / "supply.txt").write_text(
+        "SUPPLY AGREEMENT\n\n1. Term. This supply agreement runs for two years.\n\n"
+        "2. Governing law. This agreement is governed by the laws of Delaware.\n", encoding="utf-8")
+    rows = [
+        {"id": "l1", "doc": "lease.txt", "question": "Can a party terminate the agreement?",
+         "answers": ["Either party may terminate this lease"], "category": "Termination"},
+        {"id": "s1", "doc": "supply.txt", "question": "Can a party terminate the agreement?", "answers": [],
+         "category": "Termination"},
+    ]
+    (folder / "dev.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    preds = tmp_path / "preds.jsonl"
+    proc = eval_cli("--cuad", str(folder), "--predictions", str(preds), "--index", str(tmp_path / "index"),
+                    index=tmp_path / "unused")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("cuad: 2 questions")
+    out = {r["id"]: r for r in map(json.loads, preds.read_text(encoding="utf-8").splitlines())}
+    for key, name in (("l1", "lease.txt"), ("s1", "supply.txt")):
+        assert len(out[key]["doc_ids"]) == 1
+        assert {p["source"].rsplit("/", 1)[-1] for p in out[key]["passages"]} == {name}
+    assert "Either party may terminate" in out["l1"]["answer"]

@@ -1,0 +1,103 @@
+"""The reader: the committed model loads offline and reads, its switch, and its probability as the confidence."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.answerer import is_prose
+from assistant.reader import READER_DIR, Calibration, Reader
+from embeddings.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def reader() -> Reader:
+    return Reader()
+
+
+@pytest.fixture(scope="module")
+def on(bot):
+    """The bundled-corpus assistant with the reader switched on."""
+    return bot.with_settings(bot.settings.replace(reader=True))
+
+
+def test_the_committed_reader_loads_and_fits_the_size_budget(reader):
+    assert (READER_DIR / "reader.onnx").stat().st_size <= 30 * 1024 * 1024
+    logits = reader.logits("Who is SoFi's CEO?", ["SoFi's CEO, Anthony Noto, said the bank would relaunch crypto.",
+                                                 "The notice was issued by thirteen departments."])
+    assert logits.shape == (2,) and logits.dtype == np.float32
+
+
+@pytest.mark.parametrize("question, answer, topical", [
+    ("Who is SoFi's CEO?", "SoFi's chief executive, Anthony Noto, announced the relaunch on Tuesday.",
+     "SoFi is a financial company that offers loans, banking and investing to its members."),
+    ("When was the Eiffel Tower completed?", "The Eiffel Tower was completed in 1889 for the World's Fair.",
+     "The Eiffel Tower is a wrought-iron lattice tower in Paris, named after the engineer Gustave Eiffel."),
+    ("How long is the notice period for termination?",
+     "Either party may terminate this Agreement on ninety (90) days' written notice to the other party.",
+     "This Agreement shall be governed by the laws of the State of New York."),
+])
+def test_the_reader_prefers_the_sentence_that_answers_over_a_topical_one(reader, question, answer, topical):
+    right, wrong = reader.logits(question, [answer, topical])
+    assert right > wrong
+
+
+def test_the_switch_reads_on_and_off():
+    assert Settings.from_env({"VERBATIM_READER": "off"}).reader is False
+    assert Settings.from_env({"VERBATIM_READER": "on"}).reader is True
+    assert Settings().parse_assignment("reader=off").reader is False
+    with pytest.raises(ValueError, match="on or off"):
+        Settings.from_env({"VERBATIM_READER": "maybe"})
+
+
+def test_reader_off_gives_the_ranker_alone(bot):
+    assert Settings().reader is False   # off by default (README "The reader" says why)
+    off = bot.with_settings(bot.settings.replace(reader=False))
+    assert off.reader is None
+    query, scored = off.scored("How is SoFi USD backed?")
+    answer = off.ask("How is SoFi USD backed?")
+    assert answer.confidence == pytest.approx(float(scored.prob.max()), abs=1e-6)
+
+
+def test_the_confidence_is_the_readers_calibrated_probability(on):
+    assert on.reader is not None and on.reader.calibration.reader > 0
+    question = "How is SoFi USD backed?"
+    query, scored = on.scored(question)
+    order = np.argsort(-scored.prob, kind="stable")[: on.settings.reader_candidates]
+    order = order[scored.prob[order] > 0]
+    p = np.clip(scored.prob[order], 1e-6, 1 - 1e-6)
+    expected = on.reader.calibration.probability(on.reader.logits(query.text, [scored.texts[i] for i in order]),
+                                                 np.log(p / (1 - p)))
+    answer = on.ask(question)
+    assert answer.confidence == pytest.approx(float(expected.max()), abs=1e-5)
+    assert answer.confidence != pytest.approx(float(scored.prob.max()), abs=1e-4)
+    best = scored.texts[order[int(np.argmax(expected))]]
+    assert best in answer.quotes[0].text
+
+
+@pytest.mark.parametrize("question", [
+    "How do I renew my passport?",
+    "What is the capital of Australia?",
+    "What interest rate does SoFi pay on savings accounts?",
+])
+def test_off_corpus_questions_abstain_through_the_reader(on, question):
+    answer = on.ask(question)
+    assert answer.abstained, [q.text for q in answer.quotes]
+    assert answer.confidence < on.abstain_below
+
+
+def test_calibration_combines_the_two_logits():
+    cal = Calibration(reader=2.0, ranker=0.5, bias=-1.0)
+    assert cal.probability(np.array([1.0]), np.array([2.0]))[0] == pytest.approx(1 / (1 + np.exp(-2.0)))
+
+
+@pytest.mark.parametrize("text, prose", [
+    ("Passwords must be changed every ninety days.", True),
+    ("The fee is $10,000 per month, payable under Section 4.2(b).", True),
+    ("17", False),
+    ("— 3 —", False),
+    ('<spec version="2.1"><item id="4"/></spec>', False),
+    ("See https://a.example/x and https://b.example/y for details.", False),
+    ("2019 2020 2021 1,204 1,388 1,517", False),
+])
+def test_is_prose(text, prose):
+    assert is_prose(text) is prose
