@@ -184,7 +184,7 @@ def test_upload_then_ask_about_it_then_remove_it(page, app, tmp_path):
     page.get_by_role("tab", name="Chat").click()
     ask(page, "Who issues visitor permits for the Zephyr building?")
     answer = last_answer(page)
-    if "The documents don't say" not in answer:   # quoted: the quote holds the planted tags, as text
+    if "The documents don't say" not in answer:   # the ranker abstains on this near-title question at times
         assert "front desk on level two" in answer and "<script>window.__xss = 2</script>" in answer
     # Quoted or offered as the nearest passage, the planted tags show as text.
     assert "<script>window.__xss = 2</script>" in page.locator("#vb-sources .vb-card").first.inner_text()

@@ -45,9 +45,8 @@ def strip_tags(fragment: str) -> str:
 
 
 def answers_from(answer: Answer, source_name: str) -> bool:
-    """The answer quotes the file named `source_name`, or (when the reader abstains) offers it first."""
-    spans = answer.quotes or answer.passages[:1]
-    return any(Path(s.source).name == source_name for s in spans)
+    """The answer quotes the file named `source_name`."""
+    return any(Path(q.source).name == source_name for q in answer.quotes)
 
 
 def test_citations_number_quotes_by_the_passage_that_holds_them():
