@@ -14,6 +14,7 @@ from typing import Any
 import gradio as gr
 
 from assistant import Assistant, webui
+from assistant.cli import open_assistant
 from assistant.feedback import append_feedback, feedback_record
 from embeddings.loaders import SUPPORTED
 from embeddings.settings import Settings
@@ -315,10 +316,7 @@ def launch_options(settings: Settings, env: dict[str, str] | None = None) -> dic
 def main(settings: Settings | None = None) -> None:
     """Open the assistant (building the index from corpus/ when missing, with progress) and serve the chat."""
     settings = settings or Settings.from_env()
-    if not (settings.index_dir / "manifest.json").is_file():
-        print(f"No index at {settings.index_dir}: building it from corpus/ (first start, a few seconds)…",
-              file=sys.stderr, flush=True)
-    bot = Assistant.open(settings, progress=True)
+    bot = open_assistant(settings, progress=True)
     done = webui.catch_up(bot, webui.uploads_dir(settings))
     if done:
         print(f"Uploads: {done}", file=sys.stderr, flush=True)

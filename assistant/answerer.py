@@ -18,7 +18,7 @@ from assistant.acronyms import definitions
 from assistant.answer import Answer, Found, Quote
 from assistant.question import Query
 from assistant.ranking import FEATURES, Candidate, Ranker, features, points_back
-from assistant.reader import Reader
+from assistant.reader import Reader, logit
 from assistant.retrieval import Retrieved
 from assistant.variants import Variants
 from embeddings.documents import page_of
@@ -141,21 +141,25 @@ def _window_cos(index: Index, rows: np.ndarray, own: np.ndarray, cos: np.ndarray
     return np.where(best < -0.5, cos, best)
 
 
+def best_rows(scored: Scored, n: int) -> np.ndarray:
+    """Positions in `scored` of its n best quotable sentences by the ranker, best first: what the reader reads."""
+    order = np.argsort(-scored.prob, kind="stable")[:n]
+    return order[scored.prob[order] > 0]
+
+
 def read(reader: Reader, question: str, scored: Scored, candidates: int) -> np.ndarray:
     """(n,) probabilities: the reader's calibrated reading of the ranker's best `candidates` quotable sentences,
     combined with the ranker's logit. The other quotable sentences are scored as if the reader rated them as low
     as the lowest one it read: never above a sentence it read, and still comparable as neighbours that join a
     quote. What may never be quoted stays 0."""
     quotable = scored.prob > 0
-    order = np.argsort(-scored.prob, kind="stable")[:candidates]
-    order = order[quotable[order]]
+    order = best_rows(scored, candidates)
     if not len(order):
         return np.zeros_like(scored.prob)
     logits = np.full(len(scored.prob), 0.0, dtype=np.float32)
     logits[order] = reader.logits(question, [scored.texts[i] for i in order])
     logits[np.setdiff1d(np.flatnonzero(quotable), order)] = logits[order].min()
-    p = np.clip(scored.prob, 1e-6, 1 - 1e-6)
-    return np.where(quotable, reader.calibration.probability(logits, np.log(p / (1 - p))), 0.0)
+    return np.where(quotable, reader.calibration.probability(logits, logit(scored.prob)), 0.0)
 
 
 def abstain_below(settings: Settings, ranker: Ranker, reader: Reader | None) -> float:

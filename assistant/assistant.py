@@ -47,10 +47,7 @@ class Assistant:
         folder = Path(settings.index_dir)
         missing = store.read_manifest(folder) is None
         if missing and corpus is None and not Path("corpus").is_dir():
-            raise FileNotFoundError(
-                f"no index at {folder.resolve()}; build one with `verbatim index PATH` (files or folders), "
-                "or give the index folder with --index DIR or VERBATIM_INDEX"
-            )
+            raise FileNotFoundError(store.no_index(folder))
         encoder = SentenceEncoder(settings.model_path, settings.model_name, settings.batch_size)
         if missing:
             Indexer(settings, encoder).index([corpus or default_corpus()], progress=progress)

@@ -25,20 +25,20 @@ def _settings(args: argparse.Namespace):
     return Settings.from_env(index_dir=getattr(args, "index", None))
 
 
-def _no_index(folder: Path) -> str:
-    """Where no index was found and how to make one (Assistant.open says the same)."""
-    return (f"no index at {folder.resolve()}; build one with `verbatim index PATH` (files or folders), "
-            "or give the index folder with --index DIR or VERBATIM_INDEX")
+def open_assistant(settings, progress: bool):
+    """Assistant.open, first saying on stderr when it will build the index from corpus/ (the quick start in the
+    checkout; anywhere else a missing index is an error)."""
+    from assistant import Assistant
+    from embeddings import store
+
+    if store.read_manifest(Path(settings.index_dir)) is None and Path("corpus").is_dir():
+        print(f"No index at {settings.index_dir}: building it from corpus/ (first start, a few seconds)…",
+              file=sys.stderr, flush=True)
+    return Assistant.open(settings, progress=progress)
 
 
 def _open(args: argparse.Namespace):
-    """The Assistant over the chosen index; it is built from corpus/ only in a folder that holds one (the checkout)."""
-    from assistant import Assistant
-
-    settings = _settings(args)
-    if not (Path(settings.index_dir) / "manifest.json").is_file() and Path("corpus").is_dir():
-        print(f"No index at {settings.index_dir}: building it from corpus/ (first start, a few seconds)…", file=sys.stderr)
-    return Assistant.open(settings, progress=sys.stderr.isatty())
+    return open_assistant(_settings(args), sys.stderr.isatty())
 
 
 def _render(answer) -> str:
@@ -84,7 +84,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
         print(json.dumps([{k: getattr(d, k) for k in DocInfo.__slots__} for d in docs], ensure_ascii=False, indent=1))
         return 0
     if manifest is None:
-        print(f"N{_no_index(folder)[1:]}.")
+        print(f"N{store.no_index(folder)[1:]}.")
         return 0
     if not docs:
         print(f"The index at {folder.resolve()} is empty; add files with `verbatim index PATH`.")
@@ -101,7 +101,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     if store.read_manifest(Path(settings.index_dir)) is None:   # not even a lock file where there is no index
-        raise FileNotFoundError(_no_index(Path(settings.index_dir)))
+        raise FileNotFoundError(store.no_index(Path(settings.index_dir)))
     gone = Indexer(settings).remove(args.doc)
     print(f"removed {gone.doc_id} ({gone.source}, {counted(gone.passages, 'passage')})")
     return 0

@@ -8,13 +8,13 @@ reader, adds the neighbours a quote needs.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from embeddings.encoder import load_tokenizer, model_inputs, onnx_session
 from embeddings.settings import bundled_model_dir
 
 READER_DIR = Path(__file__).with_name("reader")
@@ -53,33 +53,23 @@ class Reader:
         self._session = None
 
     def _load(self):
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
         if not self.path.is_file():
             raise FileNotFoundError(f"{self.path}: no reader model; reinstall Verbatim, or train one with "
                                     "`python -m eval.train_reader`, or set VERBATIM_READER=off")
-        tokenizer = Tokenizer.from_file(str(Path(self.tokenizer_dir or bundled_model_dir()) / "tokenizer.json"))
-        tokenizer.enable_truncation(self.max_tokens, strategy="only_second")
-        pad = tokenizer.padding or {}
-        tokenizer.enable_padding(pad_id=pad.get("pad_id", 0), pad_type_id=pad.get("pad_type_id", 0),
-                                 pad_token=pad.get("pad_token", "[PAD]"))
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")   # as the encoder: busy machines
-        session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
-        self._tokenizer, self._session = tokenizer, session
-        return session
+        self._tokenizer = load_tokenizer(Path(self.tokenizer_dir or bundled_model_dir()), self.max_tokens, "only_second")
+        self._session = onnx_session(self.path)
+        return self._session
 
     def logits(self, question: str, sentences: Sequence[str]) -> np.ndarray:
         """(n,) float32 logits, one per sentence, in order; higher = more likely to answer."""
         if not len(sentences):
             return np.zeros(0, np.float32)
         session = self._session or self._load()
-        encodings = self._tokenizer.encode_batch([(question, s) for s in sentences])
-        feed = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-        }
+        feed = model_inputs(self._tokenizer.encode_batch([(question, s) for s in sentences]))
         return session.run(None, feed)[0].reshape(-1).astype(np.float32)
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    """log(p / (1 - p)), with p kept off 0 and 1: a probability back on the scale the reader's logits use."""
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))

@@ -270,29 +270,50 @@ def export_onnx(model, target: Path) -> None:
     os.replace(tmp, target)
 
 
+def load_tokenizer(folder: Path, max_tokens: int, strategy: str = "longest_first"):
+    """The model's own tokenizer.json (`tokenizers`), truncated to `max_tokens` (pairs by `strategy`) and
+    padded to the longest text of a batch, not to the fixed length the file may ask for."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+    pad = tokenizer.padding or {}
+    tokenizer.enable_truncation(max_tokens, strategy=strategy)
+    tokenizer.enable_padding(pad_id=pad.get("pad_id", 0), pad_type_id=pad.get("pad_type_id", 0),
+                             pad_token=pad.get("pad_token", "[PAD]"))
+    return tokenizer
+
+
+def model_inputs(encodings) -> dict[str, np.ndarray]:
+    """input_ids, attention_mask and token_type_ids, (b, L) int64, of a padded batch of encodings."""
+    return {
+        "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+        "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+        "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+    }
+
+
+def onnx_session(path: Path):
+    """An onnxruntime CPU session on every core this process may use."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    # Spinning threads halved single-question speed on a busy 2-core machine and gained nothing when idle.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
 class _OnnxModel:
     """The exported transformer on onnxruntime with the model's own tokenizer.json (truncated to its window)."""
 
     def __init__(self, onnx_path: Path, model_path: str) -> None:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
         folder = Path(model_path)
         config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
         _, pooling = _pipeline(folder)
         self.max_tokens = int(config["max_seq_length"])
         self.dim = int(pooling["word_embedding_dimension"])
-        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        pad = tokenizer.padding or {}
-        tokenizer.enable_truncation(self.max_tokens)
-        tokenizer.enable_padding(pad_id=pad.get("pad_id", 0), pad_type_id=pad.get("pad_type_id", 0),
-                                 pad_token=pad.get("pad_token", "[PAD]"))   # to the longest text, not a fixed length
-        self.tokenizer = tokenizer
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        # Spinning threads halved single-question speed on a busy 2-core machine and gained nothing when idle.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        self.tokenizer = load_tokenizer(folder, self.max_tokens)
+        self.session = onnx_session(onnx_path)
         self.inputs = {i.name for i in self.session.get_inputs()}
 
     @classmethod
@@ -316,11 +337,7 @@ class _OnnxModel:
     def tokens(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Token vectors (b, L, dim), attention mask (b, L) and char offsets (b, L, 2); (0, 0) for special tokens."""
         encodings = self.tokenizer.encode_batch(list(texts))
-        feed = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-        }
+        feed = model_inputs(encodings)
         out = self.session.run(None, {k: v for k, v in feed.items() if k in self.inputs})[0]
         return out, feed["attention_mask"], np.array([e.offsets for e in encodings], dtype=np.int64)
 

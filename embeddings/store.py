@@ -148,6 +148,12 @@ def read_manifest(folder: Path) -> dict | None:
         raise IndexUnusable(f"the index manifest {path} is unreadable ({exc}); delete {folder} and run `verbatim index`") from exc
 
 
+def no_index(folder: Path) -> str:
+    """What to tell a user who asked for the index in `folder` where there is none: where, and how to build one."""
+    return (f"no index at {Path(folder).resolve()}; build one with `verbatim index PATH` (files or folders), "
+            "or give the index folder with --index DIR or VERBATIM_INDEX")
+
+
 def check_manifest(manifest: dict, model: str, folder: Path) -> None:
     """Refuse an index of another format version or model, saying how to rebuild it."""
     if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:

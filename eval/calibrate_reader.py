@@ -20,7 +20,8 @@ import numpy as np
 from tqdm import tqdm
 
 from assistant import Assistant
-from assistant.reader import READER_DIR, Calibration
+from assistant.answerer import best_rows
+from assistant.reader import READER_DIR, Calibration, logit
 from embeddings.settings import Settings
 from eval import cuad, squad
 from eval.datasets import Item, load_jsonl, sample
@@ -49,11 +50,9 @@ def collect(bot: Assistant, items: list[Item], desc: str, pool: int) -> list[Gro
     groups = []
     for item in tqdm(items, desc=desc, unit="q", dynamic_ncols=True, mininterval=10):
         query, scored = bot.scored(item.question, item.history, item.docs or None)
-        order = np.argsort(-scored.prob, kind="stable")[:pool]
-        order = order[scored.prob[order] > 0]
-        p = np.clip(scored.prob[order], 1e-6, 1 - 1e-6)
+        order = best_rows(scored, pool)
         texts = [scored.texts[i] for i in order]
-        groups.append(Group(bot.reader.logits(query.text, texts), np.log(p / (1 - p)),
+        groups.append(Group(bot.reader.logits(query.text, texts), logit(scored.prob[order]),
                             np.array([contains(t, item.answers) for t in texts], dtype=np.float64), item.answerable))
     return groups
 

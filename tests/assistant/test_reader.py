@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.answerer import is_prose
-from assistant.reader import READER_DIR, Calibration, Reader
+from assistant.answerer import best_rows, is_prose
+from assistant.reader import READER_DIR, Calibration, Reader, logit
 from embeddings.settings import Settings
 
 
@@ -62,11 +62,9 @@ def test_the_confidence_is_the_readers_calibrated_probability(on):
     assert on.reader is not None and on.reader.calibration.reader > 0
     question = "How is SoFi USD backed?"
     query, scored = on.scored(question)
-    order = np.argsort(-scored.prob, kind="stable")[: on.settings.reader_candidates]
-    order = order[scored.prob[order] > 0]
-    p = np.clip(scored.prob[order], 1e-6, 1 - 1e-6)
+    order = best_rows(scored, on.settings.reader_candidates)
     expected = on.reader.calibration.probability(on.reader.logits(query.text, [scored.texts[i] for i in order]),
-                                                 np.log(p / (1 - p)))
+                                                 logit(scored.prob[order]))
     answer = on.ask(question)
     assert answer.confidence == pytest.approx(float(expected.max()), abs=1e-5)
     assert answer.confidence != pytest.approx(float(scored.prob.max()), abs=1e-4)
