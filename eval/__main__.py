@@ -37,6 +37,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     source.add_argument("--squad", type=Path, help="SQuAD v1.1 or v2.0 JSON; its articles get an index of their own")
     source.add_argument("--cuad", type=Path, metavar="DIR",
                         help="a CUAD folder (dev.jsonl + docs/): each question asked of its own contract")
+    parser.add_argument("--contracts", choices=list(cuad.PARTS), default="all",
+                        help="with --cuad: which contracts (by rank in file-name order): train (odd, the reader "
+                             "learns from them), calibrate (0, 4, 8, ...), measure (2, 6, 10, ...: seen by neither), "
+                             "or all (default)")
     parser.add_argument("--cache", type=Path, help="SQuAD article files and index (default .verbatim-eval/<file stem>/)")
     parser.add_argument("--index", type=Path, help="index folder to answer from (default VERBATIM_INDEX or .verbatim/)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a setting (repeatable)")
@@ -57,6 +61,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error(f"--limit must be greater than 0. Currently, --limit is {args.limit}")
     if args.cache and not args.squad:
         parser.error("--cache only applies to --squad; leave it out for a JSONL gold set")
+    if args.contracts != "all" and not args.cuad:
+        parser.error("--contracts only applies to --cuad")
     return args
 
 
@@ -102,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = settings.replace(index_dir=args.index or cache / "index")
             source = args.squad
         elif args.cuad:
-            items, source = cuad.load(args.cuad), args.cuad / "dev.jsonl"
+            items, source = cuad.part(cuad.load(args.cuad), args.contracts), args.cuad / "dev.jsonl"
             settings = settings.replace(index_dir=args.index or cuad.default_cache() / "index")
         else:
             items, source = datasets.load_jsonl(args.data), args.data
@@ -129,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     summaries = [metrics.summarize(r.outcomes, r.settings.top_k, r.settings.max_quotes,
                                    args.min_abstention_recall, args.max_false_abstention) for r in runs]
-    dataset = "cuad" if args.cuad else Path(source).stem
+    dataset = ("cuad" + ("" if args.contracts == "all" else f" ({args.contracts} contracts)")) if args.cuad else Path(source).stem
     print(f"{dataset}: {len(items)} questions\n")
     print(report.table([r.label for r in runs], summaries))
     if args.predictions:

@@ -5,8 +5,9 @@ often), scales the result so that the top sentence's score is a calibrated proba
 (Platt), and picks the abstention threshold; writes them into assistant/reader/reader.json.
 
 Development data only: the corpus dev set (eval/data/corpus_dev.jsonl), SQuAD v1.1 and v2.0 dev questions
-*outside* the eval samples (1,000, seed 0), and the CUAD contracts of even rank (sorted by file name; the odd
-ones are kept to measure). The gold test set and the sampled SQuAD questions are never seen.
+*outside* the eval samples (1,000, seed 0), and the CUAD contracts of the "calibrate" part (`eval.cuad.part`:
+the reader trains on others, and the "measure" part is kept to measure). The gold test set and the sampled SQuAD
+questions are never seen.
 """
 from __future__ import annotations
 
@@ -154,11 +155,9 @@ def main(argv: list[str] | None = None) -> int:
             cache = squad.default_cache(path)
             bot = squad.open_assistant(articles, cache, base.replace(index_dir=cache / "index"))
             sets[name] = collect(bot, random.Random(1).sample(pool, min(args.squad_questions, len(pool))), name, args.pool)
-        items = cuad.load(args.shared / "cuad")
-        docs = sorted({i.docs[0] for i in items})
-        calib = [i for i in items if docs.index(i.docs[0]) % 2 == 0]
+        calib = cuad.part(cuad.load(args.shared / "cuad"), "calibrate")
         bot, calib = cuad.open_assistant(args.shared / "cuad", calib, base.replace(index_dir=cuad.default_cache() / "index"))
-        sets["cuad-even"] = collect(bot, calib, "cuad (even contracts)", args.pool)
+        sets["cuad-calibrate"] = collect(bot, calib, "cuad (calibrate contracts)", args.pool)
         sets["corpus-dev"] = collect(Assistant.open(base), load_jsonl(DEV), "corpus dev", args.pool)
         saved.parent.mkdir(parents=True, exist_ok=True)
         np.save(saved, np.array(sets, dtype=object), allow_pickle=True)

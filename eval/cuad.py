@@ -36,6 +36,23 @@ def load(folder: Path) -> list[Item]:
     return items
 
 
+PARTS = {"all": None, "train": (1, 2), "calibrate": (0, 4), "measure": (2, 4)}
+
+
+def part(items: list[Item], name: str) -> list[Item]:
+    """The items of one part of the contracts, by their rank in file-name order: "train" the odd ranks (the
+    reader learns from them), "calibrate" ranks 0, 4, 8, ... (its threshold is picked there), "measure" ranks
+    2, 6, 10, ... (seen by neither); "all" every item."""
+    if name not in PARTS:
+        raise DatasetError(f"unknown CUAD part {name!r}; use one of {', '.join(PARTS)}")
+    if PARTS[name] is None:
+        return list(items)
+    first, step = PARTS[name]
+    docs = sorted({i.docs[0] for i in items})
+    keep = set(docs[first::step])
+    return [i for i in items if i.docs[0] in keep]
+
+
 def default_cache() -> Path:
     return Path(".verbatim-eval") / "cuad"
 

@@ -1,13 +1,19 @@
-"""Train the reader (assistant/reader/) on SQuAD train: `python -m eval.train_reader`.
+"""Train the reader (assistant/reader/) on SQuAD train and CUAD contracts: `python -m eval.train_reader`.
 
 A cross-encoder initialised from the bundled all-MiniLM-L6-v2 learns whether a sentence answers a question.
-Per question: the positive is the sentence (split as the index splits) that holds the answer; the negatives are
-the most word-sharing and one random other sentence of its paragraph, and the two most word-sharing sentences of
-*other* paragraphs of the same article (topical neighbours that do not answer: the ranker's typical miss).
-Sentences holding the answer text are never negatives. Fixed seed; a progress bar with an ETA; a checkpoint
-every `--checkpoint-every` steps in `--work`, from which an interrupted run resumes. The result is exported to
-ONNX, quantised to int8 when that keeps the held-out accuracy within half a point, and written with its
-metadata to `--out`. Questions of SQuAD's dev sets are never seen.
+Per SQuAD question: the positive is the sentence (split as the index splits) that holds the answer; the
+negatives are the most word-sharing and one random other sentence of its paragraph, and the two most
+word-sharing sentences of *other* paragraphs of the same article (topical neighbours that do not answer: the
+ranker's typical miss). Sentences holding the answer text are never negatives. A share of the questions
+(`--follow-ups`) is asked as the chat reads a follow-up: after another question on the same paragraph, whose
+answering sentence is then one more negative (answer the latest question, not the earlier one).
+Per CUAD question of the training contracts (odd rank by file name, `eval.cuad.part`; the others stay for
+calibration and measuring): the sentences holding an answer piece are positives, the most word-sharing other sentences of the
+contract are negatives; a question its contract does not answer gets negatives only.
+Fixed seed; a progress bar with an ETA; a checkpoint every `--checkpoint-every` steps in `--work`, from which an
+interrupted run resumes. The result is exported to ONNX, quantised to int8 when that keeps the held-out
+accuracy within half a point, and written with its metadata to `--out`. Questions of SQuAD's dev sets are
+never seen.
 """
 from __future__ import annotations
 
@@ -29,6 +35,7 @@ from embeddings.sentences import split_sentences
 from embeddings.settings import bundled_model_dir
 
 SQUAD_TRAIN = Path("../shared/benchmarks/squad/train-v1.0.json")
+CUAD_DEV = Path("../shared/benchmarks/cuad")
 _WORD = re.compile(r"\w+")
 
 
@@ -48,12 +55,14 @@ class Example:
     positive: str
     paragraph: tuple[str, ...]   # the other sentences of its paragraph
     article: tuple[str, ...]     # sentences of the other paragraphs of its article
+    where: int = 0               # its paragraph's number in the file
 
 
 def load_examples(path: Path) -> list[Example]:
     """Questions of a SQuAD train file whose answer lies inside one sentence, in file order."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
     out: list[Example] = []
+    where = 0
     for article in data:
         paragraphs = []
         for p in article["paragraphs"]:
@@ -69,7 +78,8 @@ def load_examples(path: Path) -> list[Example]:
                     continue   # the answer runs across sentences: no single positive
                 k = hit[0]
                 out.append(Example(qa["question"], answer, sents[k], tuple(s for j, s in enumerate(sents) if j != k),
-                                   tuple(s for s in others if answer not in s)))
+                                   tuple(s for s in others if answer not in s), where + i))
+        where += len(paragraphs)
     return out
 
 
@@ -78,27 +88,61 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(_WORD.findall(text.lower()))
 
 
-def make_pairs(examples: list[Example], seed: int) -> list[Pair]:
-    """1 positive and up to 4 negatives per example (see the module docstring), shuffled with `seed`."""
-    rng = random.Random(seed)
-    df = Counter(w for e in examples for w in _words(e.positive))
-    n = max(len(examples), 1)
-    idf = {w: math.log(n / c) for w, c in df.items()}
+class WordRank:
+    """Sentences ordered by the idf-weighted words they share with a question (idf over `texts`)."""
 
-    def ranked(question: set[str], sentences: tuple[str, ...]) -> list[str]:
-        scores = [sum(idf.get(w, math.log(n)) for w in question & _words(s)) for s in sentences]
+    def __init__(self, texts: list[str]):
+        df = Counter(w for t in texts for w in _words(t))
+        self.n = max(len(texts), 1)
+        self.idf = {w: math.log(self.n / c) for w, c in df.items()}
+
+    def __call__(self, question: str, sentences: tuple[str, ...] | list[str]) -> list[str]:
+        q, unseen = _words(question), math.log(self.n)
+        scores = [sum(self.idf.get(w, unseen) for w in q & _words(s)) for s in sentences]
         return [sentences[i] for i in sorted(range(len(sentences)), key=lambda i: -scores[i])]
 
+
+def make_pairs(examples: list[Example], seed: int, follow_ups: float = 0.0) -> list[Pair]:
+    """1 positive and up to 5 negatives per example (see the module docstring), shuffled with `seed`."""
+    rng = random.Random(seed)
+    ranked = WordRank([e.positive for e in examples])
+    by_paragraph: dict[int, list[Example]] = {}
+    for e in examples:
+        by_paragraph.setdefault(e.where, []).append(e)
     pairs: list[Pair] = []
     for e in examples:
-        q = _words(e.question)
-        pairs.append(Pair(e.question, e.positive, 1.0))
-        inside = [s for s in e.paragraph if e.answer not in s]
-        near = ranked(q, tuple(inside))[:1]
+        question, extra = e.question, []
+        earlier = [o for o in by_paragraph[e.where] if o.positive != e.positive and e.answer not in o.positive]
+        if earlier and rng.random() < follow_ups:
+            before = rng.choice(earlier)
+            question, extra = f"{before.question} {e.question}", [before.positive]
+        pairs.append(Pair(question, e.positive, 1.0))
+        inside = [s for s in e.paragraph if e.answer not in s and s not in extra]
+        near = ranked(e.question, inside)[:1]
         rest = [s for s in inside if s not in near]
-        negatives = near + ([rng.choice(rest)] if rest else []) + ranked(q, e.article)[:2]
-        pairs += [Pair(e.question, s, 0.0) for s in negatives]
+        negatives = extra + near + ([rng.choice(rest)] if rest else []) + ranked(e.question, e.article)[:2]
+        pairs += [Pair(question, s, 0.0) for s in negatives]
     rng.shuffle(pairs)
+    return pairs
+
+
+def cuad_pairs(folder: Path, negatives: int = 5, max_positives: int = 3) -> list[Pair]:
+    """Pairs from the CUAD questions of the training contracts (eval.cuad.part "train"), in file order."""
+    from eval.cuad import load, part
+    from eval.metrics import contains, fold
+
+    items = part(load(folder), "train")
+    pairs: list[Pair] = []
+    for doc in sorted({i.docs[0] for i in items}):
+        text = (Path(folder) / "docs" / doc).read_text(encoding="utf-8")
+        sentences = [text[a:b] for a, b in split_sentences(text) if b - a >= 20]
+        ranked = WordRank(sentences)
+        for item in (i for i in items if i.docs[0] == doc):
+            good = [s for s in sentences if contains(s, item.answers)]
+            pieces = [fold(a) for a in item.answers]
+            bad = [s for s in sentences if s not in good and not any(fold(s) in a for a in pieces)]   # no part of an answer
+            pairs += [Pair(item.question, s, 1.0) for s in good[:max_positives]]
+            pairs += [Pair(item.question, s, 0.0) for s in ranked(item.question, bad)[:negatives]]
     return pairs
 
 
@@ -160,7 +204,8 @@ def train(pairs: list[Pair], work: Path, steps: int, batch_size: int, lr: float,
         sched.step()
         optim.zero_grad()
         step += 1
-        smooth = float(loss) if smooth is None else 0.98 * smooth + 0.02 * float(loss)
+        value = loss.item()
+        smooth = value if smooth is None else 0.98 * smooth + 0.02 * value
         bar.update(1)
         bar.set_postfix(loss=f"{smooth:.3f}")
         if step % checkpoint_every == 0 or step == steps:
@@ -201,7 +246,12 @@ def held_out_accuracy(score, examples: list[Example]) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.train_reader", description=__doc__.split("\n")[0])
     parser.add_argument("--squad", type=Path, default=SQUAD_TRAIN, help="SQuAD train JSON (default: %(default)s)")
-    parser.add_argument("--questions", type=int, default=8_000, help="training questions (default: %(default)s)")
+    parser.add_argument("--cuad", type=Path, default=CUAD_DEV,
+                        help="CUAD folder whose odd-rank contracts also train (default: %(default)s; 'none' for SQuAD only)")
+    parser.add_argument("--cuad-repeat", type=int, default=3, help="times each CUAD pair is seen (default: %(default)s)")
+    parser.add_argument("--follow-ups", type=float, default=0.2,
+                        help="share of SQuAD questions asked after an earlier one (default: %(default)s)")
+    parser.add_argument("--questions", type=int, default=20_000, help="SQuAD training questions (default: %(default)s)")
     parser.add_argument("--held-out", type=int, default=1_000, help="questions kept out to measure (default: %(default)s)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--epochs", type=float, default=1.0)
@@ -215,13 +265,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.squad.is_file():
         parser.error(f"{args.squad}: no such file; give SQuAD's train-v1.0.json with --squad")
+    use_cuad = str(args.cuad) != "none"
+    if use_cuad and not (args.cuad / "dev.jsonl").is_file():
+        parser.error(f"{args.cuad}: no dev.jsonl there; give the CUAD folder with --cuad, or --cuad none")
     examples = load_examples(args.squad)
     random.Random(args.seed).shuffle(examples)
     held, chosen = examples[:args.held_out], examples[args.held_out:args.held_out + args.questions]
-    pairs = make_pairs(chosen, args.seed)
+    contract = cuad_pairs(args.cuad) * args.cuad_repeat if use_cuad else []
+    pairs = make_pairs(chosen, args.seed, args.follow_ups) + contract
+    random.Random(args.seed).shuffle(pairs)
     steps = math.ceil(len(pairs) * args.epochs / args.batch_size)
-    print(f"{len(examples)} usable questions; training on {len(chosen)} ({len(pairs)} pairs, {steps} steps of "
-          f"{args.batch_size}), measuring on {len(held)} held out", flush=True)
+    print(f"{len(examples)} usable questions; training on {len(chosen)} ({len(pairs) - len(contract)} pairs) and "
+          f"{len(contract)} CUAD pairs: {steps} steps of {args.batch_size}; measuring on {len(held)} held out", flush=True)
     args.work.mkdir(parents=True, exist_ok=True)
     model, tokenizer = train(pairs, args.work, steps, args.batch_size, args.lr, args.max_tokens, args.seed,
                              args.checkpoint_every, args.threads)
@@ -251,8 +306,10 @@ def main(argv: list[str] | None = None) -> int:
     shutil.copyfile(fp32 if pick == "fp32" else int8, args.out / "reader.onnx")
     about = {
         "format": 1, "base": "all-MiniLM-L6-v2", "max_tokens": args.max_tokens, "weights": pick,
-        "trained_on": f"SQuAD train-v1.0 (CC BY-SA 4.0): {len(chosen)} questions, {len(pairs)} pairs",
-        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k not in ("work", "out", "squad")},
+        "trained_on": f"SQuAD train-v1.0 (CC BY-SA 4.0): {len(chosen)} questions, {len(pairs) - len(contract)} pairs"
+                      + (f"; CUAD v1 (CC BY 4.0), odd-rank dev contracts: {len(contract)} pairs" if contract else ""),
+        "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()
+                     if k not in ("work", "out", "squad", "cuad")},
         "held_out_accuracy": measured,
     }
     (args.out / "reader.json").write_text(json.dumps(about, indent=1) + "\n", encoding="utf-8")

@@ -188,3 +188,13 @@ def test_cuad_layout_asks_each_question_of_its_own_contract(tmp_path):
         assert len(out[key]["doc_ids"]) == 1
         assert {p["source"].rsplit("/", 1)[-1] for p in out[key]["passages"]} == {name}
     assert "Either party may terminate" in out["l1"]["answer"]
+
+
+def test_contracts_picks_a_part_of_the_cuad_contracts_and_needs_cuad(tmp_path):
+    from eval.__main__ import parse_args
+
+    assert parse_args(["--cuad", "x", "--contracts", "measure"]).contracts == "measure"
+    with pytest.raises(SystemExit):
+        parse_args(["--data", "x.jsonl", "--contracts", "measure"])
+    with pytest.raises(SystemExit):
+        parse_args(["--cuad", "x", "--contracts", "test"])

@@ -1,0 +1,111 @@
+"""Training the reader: the pairs it learns from, the CUAD split, and a short real run that exports and resumes."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from eval import cuad
+from eval.datasets import DatasetError, Item
+from eval.train_reader import Example, cuad_pairs, main, make_pairs
+
+
+def _example(question, answer, positive, paragraph, where=0, article=()):
+    return Example(question, answer, positive, tuple(paragraph), tuple(article), where)
+
+
+PARAGRAPH = ["The tower was finished in 1889.", "It was built by Gustave Eiffel's company.",
+             "The tower is 330 metres tall.", "It is painted every seven years."]
+
+
+def _paragraph_examples():
+    return [
+        _example("When was the tower finished?", "1889", PARAGRAPH[0], PARAGRAPH[1:]),
+        _example("Whose company built the tower?", "Gustave Eiffel's company", PARAGRAPH[1],
+                 [PARAGRAPH[0], *PARAGRAPH[2:]]),
+        _example("How tall is the tower?", "330 metres", PARAGRAPH[2], [*PARAGRAPH[:2], PARAGRAPH[3]]),
+    ]
+
+
+def test_each_question_gets_its_positive_and_never_its_answer_as_a_negative():
+    examples = _paragraph_examples()
+    pairs = make_pairs(examples, seed=0)
+    for e in examples:
+        mine = [p for p in pairs if p.question == e.question]
+        assert [p.sentence for p in mine if p.label == 1.0] == [e.positive]
+        negatives = [p.sentence for p in mine if p.label == 0.0]
+        assert negatives and all(e.answer not in s for s in negatives)
+
+
+def test_a_follow_up_is_asked_after_another_question_whose_answer_becomes_a_negative():
+    examples = _paragraph_examples()
+    pairs = make_pairs(examples, seed=0, follow_ups=1.0)
+    for e in examples:
+        mine = [p for p in pairs if p.question.endswith(e.question) and p.question != e.question]
+        assert mine, f"{e.question!r} was not asked as a follow-up"
+        earlier = mine[0].question[: -len(e.question)].strip()
+        before = next(o for o in examples if o.question == earlier)
+        assert {(p.sentence, p.label) for p in mine} >= {(e.positive, 1.0), (before.positive, 0.0)}
+
+
+def _cuad_folder(tmp_path, n=4):
+    """n small contracts; each asks whether it can be terminated (answered) and which law governs it (not)."""
+    folder = tmp_path / "cuad"
+    (folder / "docs").mkdir(parents=True)
+    rows = []
+    for k in range(n):
+        name = f"c{k}.txt"
+        (folder / "docs" / name).write_text(
+            f"AGREEMENT {k}\n\n1. Term. This agreement runs for {k + 2} years from the effective date.\n\n"
+            "2. Termination. Either party may terminate this agreement on ninety days' written notice.\n\n"
+            "3. Payment. The customer pays the fees within thirty days of each invoice.\n", encoding="utf-8")
+        rows.append({"id": f"t{k}", "doc": name, "question": "Can a party terminate this agreement?",
+                     "answers": ["Either party may terminate this agreement"], "category": "Termination"})
+        rows.append({"id": f"g{k}", "doc": name, "question": "Which law governs this agreement?", "answers": [],
+                     "category": "Governing Law"})
+    (folder / "dev.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return folder
+
+
+def test_cuad_parts_split_the_contracts_without_overlap():
+    items = [Item(f"q{k}", "?", (), docs=(f"d{k:02}.txt",)) for k in range(12)]
+    parts = {name: {i.docs[0] for i in cuad.part(items, name)} for name in ("train", "calibrate", "measure")}
+    assert parts["train"] == {f"d{k:02}.txt" for k in range(1, 12, 2)}
+    assert parts["calibrate"] == {"d00.txt", "d04.txt", "d08.txt"}
+    assert parts["measure"] == {"d02.txt", "d06.txt", "d10.txt"}
+    assert len(cuad.part(items, "all")) == 12
+    with pytest.raises(DatasetError, match="unknown CUAD part 'test'"):
+        cuad.part(items, "test")
+
+
+def test_cuad_pairs_come_from_the_training_contracts_only(tmp_path):
+    pairs = cuad_pairs(_cuad_folder(tmp_path))
+    positives = [p for p in pairs if p.label == 1.0]
+    assert len(positives) == 2   # contracts c1 and c3: ranks 1 and 3
+    assert all(p.sentence.startswith("2. Termination. Either party may terminate") for p in positives)
+    unanswered = [p for p in pairs if p.question.startswith("Which law")]
+    assert unanswered and all(p.label == 0.0 for p in unanswered)
+    assert {p.sentence for p in pairs} <= {s for k in (1, 3) for s in (
+        f"1. Term. This agreement runs for {k + 2} years from the effective date.",
+        "2. Termination. Either party may terminate this agreement on ninety days' written notice.",
+        "3. Payment. The customer pays the fees within thirty days of each invoice.", f"AGREEMENT {k}")}
+
+
+def test_a_short_real_run_trains_exports_and_resumes(tmp_path, capsys):
+    paragraphs = [{"context": " ".join(PARAGRAPH), "qas": [
+        {"id": str(k), "question": q, "answers": [{"text": a, "answer_start": " ".join(PARAGRAPH).index(a)}]}
+        for k, (q, a) in enumerate([("When was the tower finished?", "1889"), ("How tall is the tower?", "330 metres"),
+                                    ("How often is it painted?", "every seven years"),
+                                    ("Whose company built it?", "Gustave Eiffel's company")])]}]
+    squad = tmp_path / "train.json"
+    squad.write_text(json.dumps({"data": [{"title": "Tower", "paragraphs": paragraphs}]}), encoding="utf-8")
+    args = ["--squad", str(squad), "--cuad", str(_cuad_folder(tmp_path)), "--questions", "3", "--held-out", "1",
+            "--batch-size", "8", "--max-tokens", "32", "--threads", "1", "--checkpoint-every", "1",
+            "--work", str(tmp_path / "work"), "--out", str(tmp_path / "out")]
+    assert main(args) == 0
+    about = json.loads((tmp_path / "out" / "reader.json").read_text(encoding="utf-8"))
+    assert about["max_tokens"] == 32 and "CUAD" in about["trained_on"]
+    assert (tmp_path / "out" / "reader.onnx").stat().st_size > 1_000_000
+    capsys.readouterr()
+    assert main(args) == 0   # the finished checkpoint is picked up, not trained again
+    assert "resuming at step" in capsys.readouterr().out
