@@ -188,14 +188,16 @@ def answer(prepared: Prepared, query: Query, query_vec: np.ndarray, found: Retri
     chosen = [int(scored.rows[i]) for i in order[: settings.max_quotes]
               if prob[i] >= max(threshold, SECOND_QUOTE_RATIO * best)]
     scores = {int(scored.rows[i]): float(prob[i]) for i in order}
-    chosen += _context(index, chosen, scores)
+    # whether a neighbour runs on is the ranker's call (its features read the neighbours; the reader reads one
+    # sentence, and only the ranker's best): with the reader's scores, quotes lost the sentence that finishes them
+    chosen += _context(index, chosen, {int(r): float(p) for r, p in zip(scored.rows, scored.prob)})
     return Answer(query.question, _quotes(index, chosen, scores), passages, best)
 
 
 def _context(index: Index, chosen: list[int], scores: dict[int, float]) -> list[int]:
     """Neighbours that run on with the chosen sentences (`_runs_on`) and their quotes need: the sentence before
-    one that opens by pointing back ("It is designed..."), and the sentence after the best one when it scores
-    JOIN_RATIO of it (an answer that runs on: "...by operating as a bank. This means heightened oversight...")."""
+    one that opens by pointing back ("It is designed..."), and the sentence after the best one when the ranker
+    (`scores`) rates it JOIN_RATIO of it (an answer that runs on: "...by operating as a bank. This means heightened oversight...")."""
     best = chosen[0]
     out = [s - 1 for s in chosen if s > 0 and _runs_on(index, s - 1) and points_back(index.sentence(s).text)]
     if _runs_on(index, best) and scores.get(best + 1, 0.0) >= JOIN_RATIO * scores[best]:

@@ -123,10 +123,12 @@ def rates(cal: Calibration, groups: list[Group], threshold: float) -> dict[str, 
 
 
 def pick(cal: Calibration, sets: dict[str, list[Group]], max_false: float) -> float:
-    """The highest threshold whose false-abstention rate, averaged over the sets, stays within `max_false`."""
+    """The highest threshold whose false-abstention rate stays within `max_false` on *every* set: an average
+    let the SQuAD sets (hardly ever wrongly abstained on) lend their slack to the corpus and the contracts,
+    which then lost one answer in six."""
     best = 0.0
     for t in np.arange(0.01, 0.99, 0.005):
-        if np.mean([rates(cal, g, float(t))["false_abstention"] for g in sets.values()]) > max_false:
+        if max(rates(cal, g, float(t))["false_abstention"] for g in sets.values()) > max_false:
             break
         best = float(t)
     return best
@@ -136,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m eval.calibrate_reader", description=__doc__.splitlines()[0])
     ap.add_argument("--shared", type=Path, default=SHARED, help="folder with squad/ and cuad/ (default: %(default)s)")
     ap.add_argument("--squad-questions", type=int, default=500, help="per SQuAD set, outside the eval sample")
-    ap.add_argument("--max-false", type=float, default=0.08, help="mean false-abstention rate the threshold allows")
+    ap.add_argument("--max-false", type=float, default=0.10, help="false-abstention rate the threshold allows on each set")
     ap.add_argument("--pool", type=int, default=30, help="candidates collected per question, to compare reader_candidates")
     ap.add_argument("--cached", action="store_true", help="reuse the logits of the last run")
     ap.add_argument("--dry-run", action="store_true", help="report, but leave reader.json as it is")
