@@ -188,10 +188,20 @@ def answer(prepared: Prepared, query: Query, query_vec: np.ndarray, found: Retri
     chosen = [int(scored.rows[i]) for i in order[: settings.max_quotes]
               if prob[i] >= max(threshold, SECOND_QUOTE_RATIO * best)]
     scores = {int(scored.rows[i]): float(prob[i]) for i in order}
-    # whether a neighbour runs on is the ranker's call (its features read the neighbours; the reader reads one
-    # sentence, and only the ranker's best): with the reader's scores, quotes lost the sentence that finishes them
-    chosen += _context(index, chosen, {int(r): float(p) for r, p in zip(scored.rows, scored.prob)})
-    return Answer(query.question, _quotes(index, chosen, scores), passages, best)
+    return Answer(query.question, _quotes(index, _with_context(index, chosen, scored), scores), passages, best)
+
+
+def quote_of(index: Index, scored: Scored, i: int) -> Quote:
+    """The quote that `answer` shows when candidate `i` of `scored` scores best: the sentence with the
+    neighbours it runs on with. What the reader's calibration labels, so that it learns what the user sees."""
+    return _quotes(index, _with_context(index, [int(scored.rows[i])], scored), {})[0]
+
+
+def _with_context(index: Index, chosen: list[int], scored: Scored) -> list[int]:
+    """The chosen sentence rows and the neighbours their quotes need (`_context`). Whether a neighbour runs on is
+    the ranker's call (its features read the neighbours; the reader reads one sentence, and only the ranker's
+    best): with the reader's scores, quotes lost the sentence that finishes them."""
+    return chosen + _context(index, chosen, {int(r): float(p) for r, p in zip(scored.rows, scored.prob)})
 
 
 def _context(index: Index, chosen: list[int], scores: dict[int, float]) -> list[int]:

@@ -21,7 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from assistant import Assistant
-from assistant.answerer import best_rows
+from assistant.answerer import best_rows, quote_of
 from assistant.reader import READER_DIR, Calibration, logit
 from embeddings.settings import Settings
 from eval import cuad, squad
@@ -47,14 +47,16 @@ class Group:
 
 
 def collect(bot: Assistant, items: list[Item], desc: str, pool: int) -> list[Group]:
-    """The reader's and the ranker's logits of each question's `pool` best candidates by the ranker."""
+    """The reader's and the ranker's logits of each question's `pool` best candidates by the ranker, each
+    labelled by whether the quote it would give (with the neighbours `ask` joins to it) holds an answer."""
     groups = []
     for item in tqdm(items, desc=desc, unit="q", dynamic_ncols=True, mininterval=10):
         query, scored = bot.scored(item.question, item.history, item.docs or None)
         order = best_rows(scored, pool)
         texts = [scored.texts[i] for i in order]
+        shown = [quote_of(bot.index, scored, int(i)).text for i in order]   # labelled as the eval counts a hit
         groups.append(Group(bot.reader.logits(query.text, texts), logit(scored.prob[order]),
-                            np.array([contains(t, item.answers) for t in texts], dtype=np.float64), item.answerable))
+                            np.array([contains(t, item.answers) for t in shown], dtype=np.float64), item.answerable))
     return groups
 
 
@@ -130,7 +132,7 @@ def pick(cal: Calibration, sets: dict[str, list[Group]], max_false: float) -> fl
     for t in np.arange(0.01, 0.99, 0.005):
         if max(rates(cal, g, float(t))["false_abstention"] for g in sets.values()) > max_false:
             break
-        best = float(t)
+        best = round(float(t), 3)
     return best
 
 

@@ -213,3 +213,42 @@ def test_refresh_swaps_in_an_index_another_process_saved(tmp_path, settings, enc
     assert bot.refresh() is True
     assert len(bot.documents()) == 2 and bot.refresh() is False
     assert bot.ask("Where may staff park?").quotes[0].text.startswith("Staff may park")
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_the_quote_calibration_labels_is_the_one_the_user_is_shown(bot, question):
+    """`quote_of` (what the reader's calibration checks for the answer) lies within the first quote `ask`
+    shows when that sentence scores best, and holds the neighbours joined to it."""
+    import numpy as np
+
+    from assistant.answerer import quote_of
+
+    ranker_only = bot.with_settings(bot.settings.replace(reader=False, abstain_below=0.0))
+    _, scored = ranker_only.scored(question)
+    best = int(np.argmax(scored.prob))
+    labelled, shown = quote_of(ranker_only.index, scored, best), ranker_only.ask(question).quotes[0]
+    row = int(scored.rows[best])
+    assert labelled.doc_id == shown.doc_id and shown.start <= labelled.start and labelled.end <= shown.end
+    assert labelled.start <= ranker_only.index.sentence(row).start < ranker_only.index.sentence(row).end <= labelled.end
+    assert labelled.text == bot.document(labelled.doc_id).text[labelled.start:labelled.end]
+
+
+def test_the_labelled_quote_joins_what_points_back_and_what_the_ranker_rates_half_as_well(bot):
+    import numpy as np
+
+    from assistant.answerer import Scored, _runs_on, quote_of
+    from assistant.ranking import FEATURES, points_back
+
+    index = bot.index
+
+    def scored(rows: list[int], prob: list[float]) -> Scored:
+        return Scored(np.array(rows), [index.sentence(r).text for r in rows], np.zeros((len(rows), len(FEATURES))),
+                      np.array(prob))
+
+    back = next(r for r in range(1, len(index.s_doc)) if points_back(index.sentence(r).text) and _runs_on(index, r - 1))
+    assert quote_of(index, scored([back], [0.9]), 0).start == index.sentence(back - 1).start
+    row = next(r for r in range(len(index.s_doc) - 1) if _runs_on(index, r) and not points_back(index.sentence(r).text)
+               and not points_back(index.sentence(r + 1).text) and not index.sentence(r).text.endswith(":"))
+    assert quote_of(index, scored([row, row + 1], [0.8, 0.5]), 0).end == index.sentence(row + 1).end
+    alone = quote_of(index, scored([row, row + 1], [0.8, 0.3]), 0)
+    assert (alone.start, alone.end) == (index.sentence(row).start, index.sentence(row).end)
