@@ -198,21 +198,20 @@ def quote_of(index: Index, scored: Scored, i: int) -> Quote:
 
 
 def _with_context(index: Index, chosen: list[int], scored: Scored) -> list[int]:
-    """The chosen sentence rows and the neighbours their quotes need (`_context`). Whether a neighbour runs on is
-    the ranker's call (its features read the neighbours; the reader reads one sentence, and only the ranker's
-    best): with the reader's scores, quotes lost the sentence that finishes them."""
-    return chosen + _context(index, chosen, {int(r): float(p) for r, p in zip(scored.rows, scored.prob)})
+    """The chosen sentence rows and the neighbours that run on with them (`_runs_on`) that their quotes need: the
+    sentence before one that opens by pointing back ("It is designed..."), and the sentence after the best one
+    when the ranker rates it JOIN_RATIO of it (an answer that runs on: "...by operating as a bank. This means
+    heightened oversight..."). The ranker's call, not the reader's: its features read the neighbours, the reader
+    reads one sentence (and only the ranker's best), and with the reader's scores quotes lost their ends."""
+    def ranker(row: int) -> float:
+        at = np.flatnonzero(scored.rows == row)
+        return float(scored.prob[at[0]]) if len(at) else 0.0
 
-
-def _context(index: Index, chosen: list[int], scores: dict[int, float]) -> list[int]:
-    """Neighbours that run on with the chosen sentences (`_runs_on`) and their quotes need: the sentence before
-    one that opens by pointing back ("It is designed..."), and the sentence after the best one when the ranker
-    (`scores`) rates it JOIN_RATIO of it (an answer that runs on: "...by operating as a bank. This means heightened oversight...")."""
     best = chosen[0]
     out = [s - 1 for s in chosen if s > 0 and _runs_on(index, s - 1) and points_back(index.sentence(s).text)]
-    if _runs_on(index, best) and scores.get(best + 1, 0.0) >= JOIN_RATIO * scores[best]:
+    if _runs_on(index, best) and ranker(best + 1) >= JOIN_RATIO * ranker(best):
         out.append(best + 1)
-    return out
+    return chosen + out
 
 
 def _runs_on(index: Index, row: int) -> bool:
