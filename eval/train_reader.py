@@ -4,7 +4,11 @@ A cross-encoder initialised from the bundled all-MiniLM-L6-v2 learns whether a s
 Per SQuAD question: the positive is the sentence (split as the index splits) that holds the answer; the
 negatives are the most word-sharing and one random other sentence of its paragraph, and the two most
 word-sharing sentences of *other* paragraphs of the same article (topical neighbours that do not answer: the
-ranker's typical miss). Sentences holding the answer text are never negatives. A share of the questions
+ranker's typical miss). With `--mine-with` an earlier reader reads the most word-sharing sentences of both
+kinds and the three it rates highest replace them: its own mistakes, to learn from (`--skip` picks questions it
+never saw). Sentences holding the answer text are never negatives. SQuAD's yes/no questions ("Does England
+have its own Parliament?") are few, and staff ask many: `--yes-no N` adds those of the questions not chosen,
+N times. A share of the questions
 (`--follow-ups`) is asked as the chat reads a follow-up: after another question on the same paragraph, whose
 answering sentence is then one more negative (answer the latest question, not the earlier one).
 Per CUAD question of the training contracts (odd rank by file name, `eval.cuad.part`; the others stay for
@@ -37,6 +41,7 @@ from embeddings.settings import bundled_model_dir
 SQUAD_TRAIN = Path("../shared/benchmarks/squad/train-v1.0.json")
 CUAD_DEV = Path("../shared/benchmarks/cuad")
 _WORD = re.compile(r"\w+")
+_YES_NO = re.compile(r"\s*(is|are|am|can|could|does|do|did|was|were|will|would|should|has|have|had|may|must)\b", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,15 +107,43 @@ class WordRank:
         return [sentences[i] for i in sorted(range(len(sentences)), key=lambda i: -scores[i])]
 
 
-def make_pairs(examples: list[Example], seed: int, follow_ups: float = 0.0) -> list[Pair]:
-    """1 positive and up to 5 negatives per example (see the module docstring), shuffled with `seed`."""
+def candidates(e: Example, ranked: WordRank, inside: int = 3, outside: int = 5) -> list[str]:
+    """The sentences most likely to be mistaken for e's answer by word overlap: `inside` of its paragraph and
+    `outside` of the rest of its article, none holding the answer text."""
+    near = ranked(e.question, [s for s in e.paragraph if e.answer not in s])[:inside]
+    return near + [s for s in ranked(e.question, e.article)[:outside] if s not in near]
+
+
+def mine(examples: list[Example], score, keep: int = 3, batch: int = 64) -> list[tuple[str, ...]]:
+    """Per example, the `keep` candidates (see `candidates`) that `score(question, sentences)` rates highest:
+    the mistakes an earlier reader makes, to learn from."""
+    from tqdm import tqdm
+
+    ranked = WordRank([e.positive for e in examples])
+    out = []
+    for e in tqdm(examples, desc="mining", unit="q", mininterval=5, dynamic_ncols=True):
+        pool = candidates(e, ranked)
+        logits = score(e.question, pool) if pool else []
+        out.append(tuple(pool[i] for i in np.argsort(-np.asarray(logits), kind="stable")[:keep]))
+    return out
+
+
+def yes_no(question: str) -> bool:
+    """Whether a question asks yes or no ("Can insurers cover ...?", "Does England have ...?")."""
+    return bool(_YES_NO.match(question))
+
+
+def make_pairs(examples: list[Example], seed: int, follow_ups: float = 0.0,
+               hard: list[tuple[str, ...]] | None = None) -> list[Pair]:
+    """1 positive and up to 5 negatives per example (see the module docstring), shuffled with `seed`; with
+    `hard` (from `mine`, one tuple per example), those mined sentences replace the word-overlap negatives."""
     rng = random.Random(seed)
     ranked = WordRank([e.positive for e in examples])
     by_paragraph: dict[int, list[Example]] = {}
     for e in examples:
         by_paragraph.setdefault(e.where, []).append(e)
     pairs: list[Pair] = []
-    for e in examples:
+    for n, e in enumerate(examples):
         question, extra = e.question, []
         earlier = [o for o in by_paragraph[e.where] if o.positive != e.positive and e.answer not in o.positive]
         if earlier and rng.random() < follow_ups:
@@ -118,9 +151,12 @@ def make_pairs(examples: list[Example], seed: int, follow_ups: float = 0.0) -> l
             question, extra = f"{before.question} {e.question}", [before.positive]
         pairs.append(Pair(question, e.positive, 1.0))
         inside = [s for s in e.paragraph if e.answer not in s and s not in extra]
-        near = ranked(e.question, inside)[:1]
+        if hard is None:
+            near, far = ranked(e.question, inside)[:1], ranked(e.question, e.article)[:2]
+        else:
+            near, far = [s for s in hard[n] if s not in extra], []
         rest = [s for s in inside if s not in near]
-        negatives = extra + near + ([rng.choice(rest)] if rest else []) + ranked(e.question, e.article)[:2]
+        negatives = extra + near + ([rng.choice(rest)] if rest else []) + far
         pairs += [Pair(question, s, 0.0) for s in negatives]
     rng.shuffle(pairs)
     return pairs
@@ -243,6 +279,21 @@ def held_out_accuracy(score, examples: list[Example]) -> float:
     return hits / max(len(examples), 1)
 
 
+def mined(examples: list[Example], reader: Path, work: Path) -> list[tuple[str, ...]]:
+    """`mine` with the reader at `reader`, kept in work/mined.json so that a resumed run mines once."""
+    from assistant.reader import Reader
+
+    cache = work / "mined.json"
+    key = [str(reader), reader.stat().st_size, len(examples), examples[0].question if examples else ""]
+    if cache.is_file():
+        saved = json.loads(cache.read_text(encoding="utf-8"))
+        if saved["key"] == key:
+            return [tuple(h) for h in saved["hard"]]
+    hard = mine(examples, Reader(reader).logits)
+    cache.write_text(json.dumps({"key": key, "hard": hard}), encoding="utf-8")
+    return hard
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.train_reader", description=__doc__.split("\n")[0])
     parser.add_argument("--squad", type=Path, default=SQUAD_TRAIN, help="SQuAD train JSON (default: %(default)s)")
@@ -252,6 +303,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--follow-ups", type=float, default=0.2,
                         help="share of SQuAD questions asked after an earlier one (default: %(default)s)")
     parser.add_argument("--questions", type=int, default=20_000, help="SQuAD training questions (default: %(default)s)")
+    parser.add_argument("--skip", type=int, default=0,
+                        help="SQuAD questions passed over after the held-out ones (default: %(default)s)")
+    parser.add_argument("--yes-no", type=int, default=0,
+                        help="times the yes/no questions of the questions not chosen are added: SQuAD has few, "
+                             "staff ask many (default: %(default)s; README \"The reader\" has what 2 measured)")
+    parser.add_argument("--mine-with", type=Path, default=None,
+                        help="a reader ONNX whose highest-rated wrong sentences become the negatives (default: word overlap)")
     parser.add_argument("--held-out", type=int, default=1_000, help="questions kept out to measure (default: %(default)s)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--epochs", type=float, default=1.0)
@@ -270,14 +328,21 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.cuad}: no dev.jsonl there; give the CUAD folder with --cuad, or --cuad none")
     examples = load_examples(args.squad)
     random.Random(args.seed).shuffle(examples)
-    held, chosen = examples[:args.held_out], examples[args.held_out:args.held_out + args.questions]
+    first = args.held_out + args.skip
+    held, chosen = examples[:args.held_out], examples[first:first + args.questions]
+    asked = [e for e in examples[args.held_out:first] + examples[first + args.questions:] if yes_no(e.question)]
+    chosen += asked if args.yes_no else []
     contract = cuad_pairs(args.cuad) * args.cuad_repeat if use_cuad else []
-    pairs = make_pairs(chosen, args.seed, args.follow_ups) + contract
+    args.work.mkdir(parents=True, exist_ok=True)
+    hard = mined(chosen, args.mine_with, args.work) if args.mine_with else None
+    pairs = make_pairs(chosen, args.seed, args.follow_ups, hard) + contract
+    for k in range(1, args.yes_no if asked else 0):   # again, with other random negatives and follow-ups
+        pairs += make_pairs(chosen[-len(asked):], args.seed + k, args.follow_ups, hard and hard[-len(asked):])
     random.Random(args.seed).shuffle(pairs)
     steps = math.ceil(len(pairs) * args.epochs / args.batch_size)
-    print(f"{len(examples)} usable questions; training on {len(chosen)} ({len(pairs) - len(contract)} pairs) and "
+    print(f"{len(examples)} usable questions; training on {len(chosen)} ({len(asked)} yes/no added) "
+          f"({len(pairs) - len(contract)} pairs) and "
           f"{len(contract)} CUAD pairs: {steps} steps of {args.batch_size}; measuring on {len(held)} held out", flush=True)
-    args.work.mkdir(parents=True, exist_ok=True)
     model, tokenizer = train(pairs, args.work, steps, args.batch_size, args.lr, args.max_tokens, args.seed,
                              args.checkpoint_every, args.threads)
 

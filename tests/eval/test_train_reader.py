@@ -7,7 +7,7 @@ import pytest
 
 from eval import cuad
 from eval.datasets import DatasetError, Item
-from eval.train_reader import Example, cuad_pairs, main, make_pairs
+from eval.train_reader import Example, cuad_pairs, main, make_pairs, mine, yes_no
 
 
 def _example(question, answer, positive, paragraph, where=0, article=()):
@@ -46,6 +46,31 @@ def test_a_follow_up_is_asked_after_another_question_whose_answer_becomes_a_nega
         earlier = mine[0].question[: -len(e.question)].strip()
         before = next(o for o in examples if o.question == earlier)
         assert {(p.sentence, p.label) for p in mine} >= {(e.positive, 1.0), (before.positive, 0.0)}
+
+
+def test_mined_negatives_are_what_the_earlier_reader_rates_highest_and_never_hold_the_answer():
+    article = ["Paris hosts the tower's visitor centre.", "The tower was repainted in 2019.", "Lyon has no tower."]
+    e = _example("When was the tower finished?", "1889", PARAGRAPH[0], PARAGRAPH[1:], article=article)
+    liked = {"Lyon has no tower.": 5.0, "It is painted every seven years.": 3.0, "The tower was repainted in 2019.": 2.0}
+    asked = []
+
+    def score(question, sentences):
+        asked.append(list(sentences))
+        return [liked.get(s, 0.0) for s in sentences]
+
+    hard = mine([e], score, keep=3)
+    assert hard == [("Lyon has no tower.", "It is painted every seven years.", "The tower was repainted in 2019.")]
+    assert e.positive not in asked[0] and all("1889" not in s for s in asked[0])
+    pairs = make_pairs([e], seed=0, hard=hard)
+    negatives = {p.sentence for p in pairs if p.label == 0.0}
+    assert set(hard[0]) <= negatives and negatives - set(hard[0]) <= set(PARAGRAPH[1:])   # plus one random of its paragraph
+
+
+def test_yes_no_questions_are_told_from_the_others():
+    asks = ["Can insurers cover virtual currency?", "Does England have its own Parliament?", " is it legal?",
+            "Were the colours chosen by the parties?"]
+    others = ["Who supervises it?", "How is SoFi USD backed?", "Island of what?", "Dogs: do they bark?"]
+    assert [yes_no(q) for q in asks] == [True] * 4 and [yes_no(q) for q in others] == [False] * 4
 
 
 def _cuad_folder(tmp_path, n=4):
@@ -109,3 +134,9 @@ def test_a_short_real_run_trains_exports_and_resumes(tmp_path, capsys):
     capsys.readouterr()
     assert main(args) == 0   # the finished checkpoint is picked up, not trained again
     assert "resuming at step" in capsys.readouterr().out
+    mined = [*args, "--mine-with", str(tmp_path / "out" / "reader.onnx"), "--work", str(tmp_path / "work2"),
+             "--out", str(tmp_path / "out2")]
+    assert main(mined) == 0   # a second reader learns from the first one's mistakes
+    hard = json.loads((tmp_path / "work2" / "mined.json").read_text(encoding="utf-8"))["hard"]
+    assert len(hard) == 3 and all(hard)
+    assert "mine_with" in json.loads((tmp_path / "out2" / "reader.json").read_text(encoding="utf-8"))["settings"]
