@@ -114,7 +114,7 @@ def candidates(e: Example, ranked: WordRank, inside: int = 3, outside: int = 5) 
     return near + [s for s in ranked(e.question, e.article)[:outside] if s not in near]
 
 
-def mine(examples: list[Example], score, keep: int = 3, batch: int = 64) -> list[tuple[str, ...]]:
+def mine(examples: list[Example], score, keep: int = 3) -> list[tuple[str, ...]]:
     """Per example, the `keep` candidates (see `candidates`) that `score(question, sentences)` rates highest:
     the mistakes an earlier reader makes, to learn from."""
     from tqdm import tqdm
@@ -330,13 +330,14 @@ def main(argv: list[str] | None = None) -> int:
     random.Random(args.seed).shuffle(examples)
     first = args.held_out + args.skip
     held, chosen = examples[:args.held_out], examples[first:first + args.questions]
-    asked = [e for e in examples[args.held_out:first] + examples[first + args.questions:] if yes_no(e.question)]
-    chosen += asked if args.yes_no else []
+    rest = examples[args.held_out:first] + examples[first + args.questions:]
+    asked = [e for e in rest if yes_no(e.question)] if args.yes_no else []
+    chosen += asked
     contract = cuad_pairs(args.cuad) * args.cuad_repeat if use_cuad else []
     args.work.mkdir(parents=True, exist_ok=True)
     hard = mined(chosen, args.mine_with, args.work) if args.mine_with else None
     pairs = make_pairs(chosen, args.seed, args.follow_ups, hard) + contract
-    for k in range(1, args.yes_no if asked else 0):   # again, with other random negatives and follow-ups
+    for k in range(1, args.yes_no if asked else 1):   # again, with other random negatives and follow-ups
         pairs += make_pairs(chosen[-len(asked):], args.seed + k, args.follow_ups, hard and hard[-len(asked):])
     random.Random(args.seed).shuffle(pairs)
     steps = math.ceil(len(pairs) * args.epochs / args.batch_size)
