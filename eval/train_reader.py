@@ -5,8 +5,8 @@ Per SQuAD question: the positive is the sentence (split as the index splits) tha
 negatives are the most word-sharing and one random other sentence of its paragraph, and the two most
 word-sharing sentences of *other* paragraphs of the same article (topical neighbours that do not answer: the
 ranker's typical miss). With `--mine-with` an earlier reader reads the most word-sharing sentences of both
-kinds and the three it rates highest replace them: its own mistakes, to learn from (`--skip` picks questions it
-never saw). Sentences holding the answer text are never negatives. SQuAD's yes/no questions ("Does England
+kinds and the three it rates highest replace the two of other paragraphs: its own mistakes, to learn from, while
+its paragraph's sentences stay (`--skip` picks questions it never saw). Sentences holding the answer text are never negatives. SQuAD's yes/no questions ("Does England
 have its own Parliament?") are few, and staff ask many: `--yes-no N` adds those of the questions not chosen,
 N times. A share of the questions
 (`--follow-ups`) is asked as the chat reads a follow-up: after another question on the same paragraph, whose
@@ -136,7 +136,7 @@ def yes_no(question: str) -> bool:
 def make_pairs(examples: list[Example], seed: int, follow_ups: float = 0.0,
                hard: list[tuple[str, ...]] | None = None) -> list[Pair]:
     """1 positive and up to 5 negatives per example (see the module docstring), shuffled with `seed`; with
-    `hard` (from `mine`, one tuple per example), those mined sentences replace the word-overlap negatives."""
+    `hard` (from `mine`, one tuple per example), those mined sentences replace the two of other paragraphs."""
     rng = random.Random(seed)
     ranked = WordRank([e.positive for e in examples])
     by_paragraph: dict[int, list[Example]] = {}
@@ -151,12 +151,11 @@ def make_pairs(examples: list[Example], seed: int, follow_ups: float = 0.0,
             question, extra = f"{before.question} {e.question}", [before.positive]
         pairs.append(Pair(question, e.positive, 1.0))
         inside = [s for s in e.paragraph if e.answer not in s and s not in extra]
-        if hard is None:
-            near, far = ranked(e.question, inside)[:1], ranked(e.question, e.article)[:2]
-        else:
-            near, far = [s for s in hard[n] if s not in extra], []
+        near = ranked(e.question, inside)[:1]
         rest = [s for s in inside if s not in near]
-        negatives = extra + near + ([rng.choice(rest)] if rest else []) + far
+        picked = extra + near + ([rng.choice(rest)] if rest else [])
+        far = ranked(e.question, e.article)[:2] if hard is None else [s for s in hard[n] if s not in picked]
+        negatives = picked + far
         pairs += [Pair(question, s, 0.0) for s in negatives]
     rng.shuffle(pairs)
     return pairs
@@ -309,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="times the yes/no questions of the questions not chosen are added: SQuAD has few, "
                              "staff ask many (default: %(default)s; README \"The reader\" has what 2 measured)")
     parser.add_argument("--mine-with", type=Path, default=None,
-                        help="a reader ONNX whose highest-rated wrong sentences become the negatives (default: word overlap)")
+                        help="a reader ONNX whose highest-rated wrong sentences replace the negatives of other paragraphs "
+                             "(default: word overlap)")
     parser.add_argument("--held-out", type=int, default=1_000, help="questions kept out to measure (default: %(default)s)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--epochs", type=float, default=1.0)

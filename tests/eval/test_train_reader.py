@@ -61,9 +61,13 @@ def test_mined_negatives_are_what_the_earlier_reader_rates_highest_and_never_hol
     hard = mine([e], score, keep=3)
     assert hard == [("Lyon has no tower.", "It is painted every seven years.", "The tower was repainted in 2019.")]
     assert e.positive not in asked[0] and all("1889" not in s for s in asked[0])
-    pairs = make_pairs([e], seed=0, hard=hard)
-    negatives = {p.sentence for p in pairs if p.label == 0.0}
-    assert set(hard[0]) <= negatives and negatives - set(hard[0]) <= set(PARAGRAPH[1:])   # plus one random of its paragraph
+    other = _example("When did the bridge open?", "1890", "The bridge was opened in 1890.", ["It is red."], where=1)
+    for mined in (hard[0], ("Lyon has no tower.", "The tower was repainted in 2019.")):
+        pairs = make_pairs([e, other], seed=0, hard=[mined, ()])
+        negatives = {p.sentence for p in pairs if p.label == 0.0 and p.question == e.question}
+        assert set(mined) <= negatives and negatives - set(mined) <= set(PARAGRAPH[1:])
+        assert "The tower is 330 metres tall." in negatives   # its paragraph's most word-sharing sentence stays
+    assert len(negatives - set(mined)) == 2   # and one random other of its paragraph
 
 
 def test_yes_no_questions_are_told_from_the_others():
