@@ -1,19 +1,21 @@
 """Train the reader (assistant/reader/) on SQuAD train and CUAD contracts: `python -m eval.train_reader`.
 
-A cross-encoder initialised from the bundled all-MiniLM-L6-v2 learns whether a sentence answers a question.
-Per SQuAD question: the positive is the sentence (split as the index splits) that holds the answer; the
-negatives are the most word-sharing and one random other sentence of its paragraph, and the two most
-word-sharing sentences of *other* paragraphs of the same article (topical neighbours that do not answer: the
-ranker's typical miss). With `--mine-with` an earlier reader reads the most word-sharing sentences of both
-kinds and the three it rates highest replace the two of other paragraphs: its own mistakes, to learn from, while
-its paragraph's sentences stay (`--skip` picks questions it never saw). Sentences holding the answer text are never negatives. SQuAD's yes/no questions ("Does England
-have its own Parliament?") are few, and staff ask many: `--yes-no N` adds those of the questions not chosen,
-N times. A share of the questions
-(`--follow-ups`) is asked as the chat reads a follow-up: after another question on the same paragraph, whose
-answering sentence is then one more negative (answer the latest question, not the earlier one).
+A cross-encoder initialised from the bundled all-MiniLM-L6-v2 learns whether a sentence answers a question. Per
+SQuAD question: the positive is the sentence (split as the index splits) that holds the answer; the negatives are
+the most word-sharing and one random other sentence of its paragraph, and the two most word-sharing sentences of
+*other* paragraphs of the same article (topical neighbours that do not answer: the ranker's typical miss). With
+`--mine-with` an earlier reader reads the most word-sharing sentences of both kinds and the three it rates highest
+replace the two of other paragraphs: its own mistakes, to learn from, while its paragraph's sentences stay
+(`--skip` picks questions it never saw). Sentences holding the answer text are never negatives. SQuAD's yes/no
+questions ("Does England have its own Parliament?") are few, and staff ask many: `--yes-no N` adds those of the
+questions not chosen, N times. SQuAD v1 has no question its paragraph leaves unanswered: `--unanswerable F` makes
+some, as SQuAD v2 does by hand, by swapping a name or number of about F of the questions that their answering
+sentence holds for another question's, a name their article lacks; that sentence is their negative. A share of the
+questions (`--follow-ups`) is asked as the chat reads a follow-up: after another question on the same paragraph,
+whose answering sentence is then one more negative (answer the latest question, not the earlier one).
 Per CUAD question of the training contracts (odd rank by file name, `eval.cuad.part`; the others stay for
-calibration and measuring): the sentences holding an answer piece are positives, the most word-sharing other sentences of the
-contract are negatives; a question its contract does not answer gets negatives only.
+calibration and measuring): the sentences holding an answer piece are positives, the most word-sharing other
+sentences of the contract are negatives; a question its contract does not answer gets negatives only.
 Fixed seed; a progress bar with an ETA; a checkpoint every `--checkpoint-every` steps in `--work`, from which an
 interrupted run resumes. The result is exported to ONNX, quantised to int8 when that keeps the held-out
 accuracy within half a point, and written with its metadata to `--out`. Questions of SQuAD's dev sets are
@@ -41,6 +43,7 @@ from embeddings.settings import bundled_model_dir
 SQUAD_TRAIN = Path("../shared/benchmarks/squad/train-v1.0.json")
 CUAD_DEV = Path("../shared/benchmarks/cuad")
 _WORD = re.compile(r"\w+")
+_NAME = re.compile(r"\b(?:[A-Z][\w'’-]*|\d[\d,.]*\d|\d)(?:\s+(?:[A-Z][\w'’-]*|\d[\d,.]*\d|\d))*")   # Eiffel Tower, 1889
 _YES_NO = re.compile(r"\s*(is|are|am|can|could|does|do|did|was|were|will|would|should|has|have|had|may|must)\b", re.I)
 
 
@@ -131,6 +134,33 @@ def mine(examples: list[Example], score, keep: int = 3) -> list[tuple[str, ...]]
 def yes_no(question: str) -> bool:
     """Whether a question asks yes or no ("Can insurers cover ...?", "Does England have ...?")."""
     return bool(_YES_NO.match(question))
+
+
+def unanswerable(examples: list[Example], share: float, seed: int) -> list[Pair]:
+    """For about `share` of the examples, the question with a name or number that its answering sentence holds
+    swapped for one from another question ("When was the Sydney Tower finished?"), paired as a negative with that
+    sentence: a question the documents do not answer although a sentence looks as if it does (SQuAD v1 has none).
+    The swapped-in name occurs nowhere in the question's article."""
+    def spans(question: str) -> list[tuple[int, int, str]]:   # not the first word, capitalised as any is
+        return [(m.start(), m.end(), m.group()) for m in _NAME.finditer(question) if m.start() > 0]
+
+    rng = random.Random(seed)
+    every = {t for e in examples for _, _, t in spans(e.question)}
+    numbers, names = sorted(t for t in every if t[0].isdigit()), sorted(t for t in every if not t[0].isdigit())
+    pairs = []
+    for e in examples:
+        mine = [(a, b, t) for a, b, t in spans(e.question) if t in e.positive]
+        if not mine or rng.random() >= share:
+            continue
+        a, b, old = rng.choice(mine)
+        text = " ".join((e.positive, *e.paragraph, *e.article))
+        pool = numbers if old[0].isdigit() else names
+        for _ in range(5):   # a few tries for a name the article lacks
+            new = rng.choice(pool)
+            if new not in text and old not in new:
+                pairs.append(Pair(e.question[:a] + new + e.question[b:], e.positive, 0.0))
+                break
+    return pairs
 
 
 def make_pairs(examples: list[Example], seed: int, follow_ups: float = 0.0,
@@ -307,6 +337,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--yes-no", type=int, default=0,
                         help="times the yes/no questions of the questions not chosen are added: SQuAD has few, "
                              "staff ask many (default: %(default)s; README \"The reader\" has what 2 measured)")
+    parser.add_argument("--unanswerable", type=float, default=0.0,
+                        help="share of questions also asked with a name swapped, as a negative for their sentence "
+                             "(default: %(default)s)")
     parser.add_argument("--mine-with", type=Path, default=None,
                         help="a reader ONNX whose highest-rated wrong sentences replace the negatives of other paragraphs "
                              "(default: word overlap)")
@@ -339,10 +372,12 @@ def main(argv: list[str] | None = None) -> int:
     pairs = make_pairs(chosen, args.seed, args.follow_ups, hard) + contract
     for k in range(1, args.yes_no if asked else 1):   # again, with other random negatives and follow-ups
         pairs += make_pairs(chosen[-len(asked):], args.seed + k, args.follow_ups, hard and hard[-len(asked):])
+    made = unanswerable(chosen, args.unanswerable, args.seed) if args.unanswerable else []
+    pairs += made
     random.Random(args.seed).shuffle(pairs)
     steps = math.ceil(len(pairs) * args.epochs / args.batch_size)
     print(f"{len(examples)} usable questions; training on {len(chosen)} ({len(asked)} yes/no added) "
-          f"({len(pairs) - len(contract)} pairs) and "
+          f"({len(pairs) - len(contract)} pairs, {len(made)} made unanswerable) and "
           f"{len(contract)} CUAD pairs: {steps} steps of {args.batch_size}; measuring on {len(held)} held out", flush=True)
     model, tokenizer = train(pairs, args.work, steps, args.batch_size, args.lr, args.max_tokens, args.seed,
                              args.checkpoint_every, args.threads)

@@ -7,7 +7,7 @@ import pytest
 
 from eval import cuad
 from eval.datasets import DatasetError, Item
-from eval.train_reader import Example, cuad_pairs, main, make_pairs, mine, yes_no
+from eval.train_reader import Example, cuad_pairs, main, make_pairs, mine, unanswerable, yes_no
 
 
 def _example(question, answer, positive, paragraph, where=0, article=()):
@@ -68,6 +68,22 @@ def test_mined_negatives_are_what_the_earlier_reader_rates_highest_and_never_hol
         assert set(mined) <= negatives and negatives - set(mined) <= set(PARAGRAPH[1:])
         assert "The tower is 330 metres tall." in negatives   # its paragraph's most word-sharing sentence stays
     assert len(negatives - set(mined)) == 2   # and one random other of its paragraph
+
+
+def test_made_unanswerable_questions_swap_a_name_their_sentence_holds_for_one_their_article_lacks():
+    examples = [
+        _example("When was the Eiffel Tower finished?", "1889", "The Eiffel Tower was finished in 1889.",
+                 ["Gustave Eiffel's company built it."], article=["Lyon has no tower."]),
+        _example("Who designed the Sydney Opera House?", "Jørn Utzon", "Jørn Utzon designed the Sydney Opera House.",
+                 [], where=1),
+        _example("How tall is the tower?", "330 metres", "It is 330 metres tall.", [], where=2),   # no name to swap
+    ]
+    made = unanswerable(examples, share=1.0, seed=0)
+    assert [(p.question, p.sentence, p.label) for p in made] == [
+        ("When was the Sydney Opera House finished?", "The Eiffel Tower was finished in 1889.", 0.0),
+        ("Who designed the Eiffel Tower?", "Jørn Utzon designed the Sydney Opera House.", 0.0),
+    ]
+    assert unanswerable(examples, share=0.0, seed=0) == []
 
 
 def test_yes_no_questions_are_told_from_the_others():
@@ -139,8 +155,9 @@ def test_a_short_real_run_trains_exports_and_resumes(tmp_path, capsys):
     assert main(args) == 0   # the finished checkpoint is picked up, not trained again
     assert "resuming at step" in capsys.readouterr().out
     mined = [*args, "--mine-with", str(tmp_path / "out" / "reader.onnx"), "--work", str(tmp_path / "work2"),
-             "--out", str(tmp_path / "out2")]
+             "--out", str(tmp_path / "out2"), "--unanswerable", "1"]
     assert main(mined) == 0   # a second reader learns from the first one's mistakes
+    assert ", 0 made unanswerable)" in capsys.readouterr().out   # its questions name nothing to swap
     hard = json.loads((tmp_path / "work2" / "mined.json").read_text(encoding="utf-8"))["hard"]
     assert len(hard) == 3 and all(hard)
     assert "mine_with" in json.loads((tmp_path / "out2" / "reader.json").read_text(encoding="utf-8"))["settings"]
