@@ -372,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     pairs = make_pairs(chosen, args.seed, args.follow_ups, hard) + contract
     for k in range(1, args.yes_no if asked else 1):   # again, with other random negatives and follow-ups
         pairs += make_pairs(chosen[-len(asked):], args.seed + k, args.follow_ups, hard and hard[-len(asked):])
-    made = unanswerable(chosen, args.unanswerable, args.seed) if args.unanswerable else []
+    made = unanswerable(chosen, args.unanswerable, args.seed)
     pairs += made
     random.Random(args.seed).shuffle(pairs)
     steps = math.ceil(len(pairs) * args.epochs / args.batch_size)
