@@ -147,7 +147,19 @@ def best_rows(scored: Scored, n: int) -> np.ndarray:
     return order[scored.prob[order] > 0]
 
 
-def read(reader: Reader, question: str, scored: Scored, candidates: int) -> np.ndarray:
+def readings(query: Query) -> tuple[str, ...]:
+    """What the reader reads as the question: a follow-up both as the chat resolves it (the earlier questions it
+    leans on, then it) and as asked, so that the earlier questions' topic helps without their own details
+    outvoting the latest question's ("How do I apply?" after a question on earnings)."""
+    return (query.text,) if query.text == query.question else (query.text, query.question)
+
+
+def reader_logits(reader: Reader, query: Query, texts: list[str]) -> np.ndarray:
+    """(len(texts),) the reader's logits for the sentences: the mean over the question's `readings`."""
+    return np.mean([reader.logits(q, texts) for q in readings(query)], axis=0).astype(np.float32)
+
+
+def read(reader: Reader, query: Query, scored: Scored, candidates: int) -> np.ndarray:
     """(n,) probabilities: the reader's calibrated reading of the ranker's best `candidates` quotable sentences,
     combined with the ranker's logit. The other quotable sentences are scored as if the reader rated them as low
     as the lowest one it read: never above a sentence it read, and still comparable as neighbours that join a
@@ -157,7 +169,7 @@ def read(reader: Reader, question: str, scored: Scored, candidates: int) -> np.n
     if not len(order):
         return np.zeros_like(scored.prob)
     logits = np.full(len(scored.prob), 0.0, dtype=np.float32)
-    logits[order] = reader.logits(question, [scored.texts[i] for i in order])
+    logits[order] = reader_logits(reader, query, [scored.texts[i] for i in order])
     logits[np.setdiff1d(np.flatnonzero(quotable), order)] = logits[order].min()
     return np.where(quotable, reader.calibration.probability(logits, logit(scored.prob)), 0.0)
 
@@ -178,7 +190,7 @@ def answer(prepared: Prepared, query: Query, query_vec: np.ndarray, found: Retri
     scored = score_sentences(prepared, query, query_vec, found, ranker)
     if not len(scored.rows):
         return Answer(query.question, (), passages, 0.0)
-    prob = read(reader, query.text, scored, settings.reader_candidates) if reader else scored.prob
+    prob = read(reader, query, scored, settings.reader_candidates) if reader else scored.prob
     threshold = abstain_below(settings, ranker, reader)
     order = np.argsort(-prob, kind="stable")
     best = float(prob[order[0]])

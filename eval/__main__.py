@@ -23,6 +23,7 @@ EXAMPLES = """examples:
   python -m eval --data eval/data/corpus_qa.jsonl
   python -m eval --data eval/data/corpus_qa.jsonl --predictions preds.jsonl --report out/
   python -m eval --squad ../shared/benchmarks/squad/dev-v1.1.json --sample 1000 --seed 0
+  python -m eval --squad ../shared/benchmarks/squad/dev-v1.1.json --follow-ups
   python -m eval --cuad ../shared/benchmarks/cuad --compare reader=on,reader=off
   python -m eval --data eval/data/corpus_qa.jsonl --compare fusion=rrf,fusion=convex
   python -m eval --data eval/data/corpus_qa.jsonl --gate eval/floors.json
@@ -41,6 +42,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="with --cuad: which contracts (by rank in file-name order): train (odd, the reader "
                              "learns from them), calibrate (0, 4, 8, ...), measure (2, 6, 10, ...: seen by neither), "
                              "or all (default)")
+    parser.add_argument("--follow-ups", action="store_true",
+                        help="with --squad: ask its questions as chats, the article's name replaced by 'it' after the "
+                             "first question that names it, and measure those follow-ups")
     parser.add_argument("--cache", type=Path, help="SQuAD article files and index (default .verbatim-eval/<file stem>/)")
     parser.add_argument("--index", type=Path, help="index folder to answer from (default VERBATIM_INDEX or .verbatim/)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a setting (repeatable)")
@@ -59,6 +63,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.limit is not None and args.limit <= 0:
         parser.error(f"--limit must be greater than 0. Currently, --limit is {args.limit}")
+    if args.follow_ups and not args.squad:
+        parser.error("--follow-ups only applies to --squad (a JSONL gold set gives its follow-ups a history)")
     if args.cache and not args.squad:
         parser.error("--cache only applies to --squad; leave it out for a JSONL gold set")
     if args.contracts != "all" and not args.cuad:
@@ -104,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = settings.parse_assignment(assignment)
         if args.squad:
             articles, items = squad.load(args.squad)
+            if args.follow_ups:
+                items = squad.follow_ups(articles, items)
             cache = args.cache or squad.default_cache(args.squad)
             settings = settings.replace(index_dir=args.index or cache / "index")
             source = args.squad
@@ -136,6 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     summaries = [metrics.summarize(r.outcomes, r.settings.top_k, r.settings.max_quotes,
                                    args.min_abstention_recall, args.max_false_abstention) for r in runs]
     dataset = ("cuad" + ("" if args.contracts == "all" else f" ({args.contracts} contracts)")) if args.cuad else Path(source).stem
+    dataset += " follow-ups" if args.follow_ups else ""
     print(f"{dataset}: {len(items)} questions\n")
     print(report.table([r.label for r in runs], summaries))
     if args.predictions:

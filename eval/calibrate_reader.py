@@ -21,7 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from assistant import Assistant
-from assistant.answerer import best_rows, quote_of
+from assistant.answerer import best_rows, quote_of, reader_logits
 from assistant.reader import READER_DIR, Calibration, logit
 from embeddings.settings import Settings
 from eval import cuad, squad
@@ -55,7 +55,7 @@ def collect(bot: Assistant, items: list[Item], desc: str, pool: int) -> list[Gro
         order = best_rows(scored, pool)
         texts = [scored.texts[i] for i in order]
         shown = [quote_of(bot.index, scored, int(i)).text for i in order]   # labelled as the eval counts a hit
-        groups.append(Group(bot.reader.logits(query.text, texts), logit(scored.prob[order]),
+        groups.append(Group(reader_logits(bot.reader, query, texts), logit(scored.prob[order]),
                             np.array([contains(t, item.answers) for t in shown], dtype=np.float64), item.answerable))
     return groups
 

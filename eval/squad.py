@@ -1,4 +1,5 @@
-"""SQuAD JSON (v1.1 and v2.0) as an open-domain eval: every article one document, in an index of its own.
+"""SQuAD JSON (v1.1 and v2.0) as an open-domain eval: every article one document, in an index of its own; its
+questions asked one by one, or as chats (`follow_ups`).
 
 Answer offsets (`answer_start`) are ignored: quotes are scored by containing a gold answer text, since
 part of the offsets in the shared copies are heuristic (see the benchmarks README).
@@ -6,6 +7,7 @@ part of the offsets in the shared copies are heuristic (see the benchmarks READM
 from __future__ import annotations
 
 import json
+import random
 import re
 import sys
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ class Article:
 
     title: str
     paragraphs: tuple[str, ...]
+    questions: tuple[str, ...] = ()   # ids of its questions, in file order
 
     @property
     def filename(self) -> str:
@@ -57,9 +60,9 @@ def load(path: Path) -> tuple[list[Article], list[Item]]:
         where = f"{path}: data[{a}]"
         try:
             paragraphs = tuple(p["context"] for p in article["paragraphs"])
-            articles.append(Article(title=article["title"], paragraphs=paragraphs))
-            for p in article["paragraphs"]:
-                items.extend(_item(qa) for qa in p["qas"])
+            own = [_item(qa) for p in article["paragraphs"] for qa in p["qas"]]
+            articles.append(Article(article["title"], paragraphs, tuple(item.id for item in own)))
+            items.extend(own)
         except (KeyError, TypeError) as e:
             raise DatasetError(f"{where}: missing or malformed {e}; each article needs title and paragraphs[context, qas[id, question, answers]]") from None
     names = [a.filename for a in articles]
@@ -67,6 +70,39 @@ def load(path: Path) -> tuple[list[Article], list[Item]]:
         clash = next(n for n in names if names.count(n) > 1)
         raise DatasetError(f"{path}: two article titles map to the file name {clash!r}; give the articles distinct titles")
     return articles, items
+
+
+def follow_ups(articles: list[Article], items: list[Item], seed: int = 0) -> list[Item]:
+    """SQuAD asked as chats, to measure follow-ups on text nobody here wrote: each article's questions in file
+    order, in chats of 3 to 5 that open on a question naming the article's title ("Which NFL team won Super Bowl
+    50?"); a later question of the chat that names it again is asked with "it" (or "its") in its place, after the
+    chat's earlier questions as asked. Those rewritten questions are the items returned; the others only make
+    the history."""
+    rng = random.Random(seed)
+    by_id = {item.id: item for item in items}
+    out: list[Item] = []
+    for article in articles:
+        title = re.sub(r"\s*\(.*\)$", "", article.title.replace("_", " "))
+        named = re.compile(rf"\b(?:the\s+)?{re.escape(title)}(?:'s)?(?!\w)", re.I)
+        asked = [by_id[i] for i in article.questions if i in by_id]
+        start = 0
+        while start < len(asked):
+            chat = asked[start:start + rng.randint(3, 5)]
+            start += len(chat)
+            opener = next((k for k, item in enumerate(chat) if named.search(item.question)), None)
+            if opener is None:
+                continue
+            history = [chat[opener].question]
+            for item in chat[opener + 1:]:
+                question = named.sub(_pronoun, item.question, count=1)
+                if question != item.question:
+                    out.append(Item(item.id, question, item.answers, tuple(history)))
+                history.append(question)
+    return out
+
+
+def _pronoun(name: re.Match[str]) -> str:
+    return "its" if name.group(0).lower().endswith("'s") else "it"
 
 
 def _item(qa: dict[str, Any]) -> Item:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.answerer import best_rows, is_prose
+from assistant.answerer import best_rows, is_prose, readings
+from assistant.question import resolve
 from assistant.reader import READER_DIR, Calibration, Reader, logit
 from embeddings.settings import Settings
 
@@ -70,6 +71,21 @@ def test_the_confidence_is_the_readers_calibrated_probability(on):
     assert answer.confidence != pytest.approx(float(scored.prob.max()), abs=1e-4)
     best = scored.texts[order[int(np.argmax(expected))]]
     assert best in answer.quotes[0].text
+
+
+def test_a_follow_up_is_read_as_the_chat_resolves_it_and_as_asked(on):
+    history = ["How does the Chinese notice define virtual currency?"]
+    question = "Which coins does it give as examples?"
+    query, scored = on.scored(question, history)
+    assert readings(query) == (query.text, question) and query.text.startswith(history[0])
+    assert readings(resolve("How is SoFi USD backed?")) == ("How is SoFi USD backed?",)
+    order = best_rows(scored, on.settings.reader_candidates)
+    texts = [scored.texts[i] for i in order]
+    mean = (on.reader.logits(query.text, texts) + on.reader.logits(question, texts)) / 2
+    expected = on.reader.calibration.probability(mean, logit(scored.prob[order]))
+    answer = on.ask(question, history=history)
+    assert answer.confidence == pytest.approx(float(expected.max()), abs=1e-5)
+    assert "Bitcoin, Ether, Tether" in answer.quotes[0].text   # read only as resolved, it abstained
 
 
 @pytest.mark.parametrize("question", [

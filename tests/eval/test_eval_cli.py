@@ -115,9 +115,13 @@ def test_compare_puts_settings_side_by_side(full_run, workdir):
 @pytest.mark.slow
 def test_squad_file_gets_its_own_reused_index(tmp_path):
     data = {"version": "v2.0", "data": [
-        {"title": "Super_Bowl_50", "paragraphs": [{"context": "The Denver Broncos defeated the Carolina Panthers 24–10.",
-                                                    "qas": [{"id": "s1", "question": "Who won Super Bowl 50?",
-                                                             "answers": [{"text": "Denver Broncos", "answer_start": 4}]}]}]},
+        {"title": "Super_Bowl_50", "paragraphs": [
+            {"context": "The Denver Broncos defeated the Carolina Panthers 24–10.",
+             "qas": [{"id": "s1", "question": "Who won Super Bowl 50?",
+                      "answers": [{"text": "Denver Broncos", "answer_start": 4}]}]},
+            {"context": "The game was played on February 7, 2016, at Levi's Stadium in Santa Clara, California.",
+             "qas": [{"id": "s3", "question": "Where was Super Bowl 50 played?",
+                      "answers": [{"text": "Levi's Stadium", "answer_start": 44}]}]}]},
         {"title": "Oxygen", "paragraphs": [{"context": "Oxygen is a chemical element with symbol O and atomic number 8.",
                                              "qas": [{"id": "s2", "question": "What is the atomic number of gold?",
                                                       "answers": [], "is_impossible": True}]}]},
@@ -129,14 +133,21 @@ def test_squad_file_gets_its_own_reused_index(tmp_path):
     assert first.returncode == 0, first.stderr
     assert sorted(p.name for p in (cache / "docs").iterdir()) == ["Oxygen.txt", "Super_Bowl_50.txt"]
     assert (cache / "docs" / "Oxygen.txt").read_text() == "Oxygen\n\n" + data["data"][1]["paragraphs"][0]["context"] + "\n"
+    assert "mini: 3 questions" in first.stdout
     assert (cache / "index").is_dir() and not (tmp_path / "unused").exists()
     before = {p.name: p.stat().st_mtime_ns for p in (cache / "docs").iterdir()}
     second = eval_cli(*args, index=tmp_path / "unused")
     assert second.returncode == 0, second.stderr
     assert {p.name: p.stat().st_mtime_ns for p in (cache / "docs").iterdir()} == before
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
-    assert (metrics["dataset"], metrics["count"]) == ("mini", 2)
+    assert (metrics["dataset"], metrics["count"]) == ("mini", 3)
     assert metrics["runs"][0]["metrics"]["unanswerable"] == 1
+    # asked as a chat: "Where was it played?" after "Who won Super Bowl 50?"
+    chat = eval_cli(*args[:4], "--follow-ups", "--predictions", str(tmp_path / "chat.jsonl"), index=tmp_path / "unused")
+    assert chat.returncode == 0, chat.stderr
+    assert "mini follow-ups: 1 questions" in chat.stdout
+    answer = json.loads((tmp_path / "chat.jsonl").read_text())
+    assert answer["question"] == "Where was it played?" and "Levi's Stadium" in answer["quotes"][0]["text"]
 
 
 # --- refusals before anything is loaded (fast: no model, no index) ---
@@ -147,6 +158,7 @@ def test_squad_file_gets_its_own_reused_index(tmp_path):
     (("--set", "top_k=0"), "top_k must be greater than 0"),
     (("--sample", "9"), "--sample 9 is not between 1 and the 5 questions"),
     (("--gate", "no-such-floors.json"), "no such file; give the floors file"),
+    (("--follow-ups",), "--follow-ups only applies to --squad"),
 ])
 def test_bad_input_exits_2_with_the_fix(workdir, args, message):
     proc = eval_cli("--data", str(workdir / "tiny.jsonl"), *args, index=workdir / "never")
