@@ -87,6 +87,8 @@ def analyse(text: str, markdown: bool = False) -> Layout:
             level = len(md.group(1))
             h_start = start + md.start(2)
             heading = Section(md.group(2), h_start, h_start + len(md.group(2)), level)
+            # the "##" before it (and any after it) is markup, not text to index
+            skip.extend(span for span in ((start, h_start), (heading.end, end)) if text[span[0]:span[1]].strip())
         elif not title and not sections and _looks_like_heading(line) and alone(i):
             heading = Section(line, start, end, 0)
         elif not markdown and alone(i) and _looks_like_heading(line):

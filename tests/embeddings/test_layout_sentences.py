@@ -95,6 +95,8 @@ def test_markdown_headings_become_sections():
     assert [(s.heading, s.level) for s in layout.sections] == [("Travel", 2), ("Abroad", 3)]
     doc = Document("m", "m.md", layout.title, text, layout.sections, layout.skip)
     assert doc.section_path(text.index("Carry")) == "Travel › Abroad"
+    # what is indexed is the text under the headings: no "##" left over as a sentence
+    assert [text[a:b] for a, b, _ in segments(doc)] == ["Intro text here.", "Book trains early.", "Carry a passport."]
 
 
 def test_text_without_full_stops_is_cut_into_bounded_sentences():
