@@ -3,9 +3,10 @@
 The feature ranker scores every sentence of the retrieved passages; the reader (when on) reads the ranker's
 best `reader_candidates` with the question, and their calibrated combination is each sentence's probability
 of answering. Quotes are spans of the document text (neighbouring sentences joined when the answer runs across
-them, when a sentence opens by pointing back at the one before, or when it only introduces a list with a
-colon); a question, a fragment of under three words, or what is not prose (markup, a URL list, a page number)
-is never quoted. Abstains when the best sentence's probability is under the threshold.
+them or when a sentence opens by pointing back at the one before; a lead-in ending with a colon quoted with the
+items of its list, an item with its lead-in); a question, a fragment of under three words, or what is not prose
+(markup, a URL list, a page number) is never quoted. Abstains when the best sentence's probability is under the
+threshold.
 """
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ JOIN_RATIO = 0.5   # the sentence after the best one joins its quote when it sco
 PREFIX = 5   # a question word is "known" when the documents hold it, or a word sharing its first letters
 _MARKUP = re.compile(r"</?[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>")
 _URL = re.compile(r"https?://|www\.", re.I)
+_ITEM_MARK = re.compile(r"^(?:[-–—•*·▪◦●○]|\(?(?:\d{1,2}|[a-z]|[ivx]{1,4})[.)])\s")   # "- ", "• ", "1. ", "(a) ", "iv) "
+MAX_LIST_ROWS = 12      # a quoted list holds at most this many sentences (its lead-in and items) ...
+MAX_LIST_CHARS = 1200   # ... and characters
 
 
 def is_prose(text: str) -> bool:
@@ -237,19 +241,57 @@ def _runs_on(index: Index, row: int) -> bool:
     return not index.documents[int(index.s_doc[row])].text[int(index.s_end[row]):int(index.s_start[nxt])].strip()
 
 
-def _quotes(index: Index, chosen: list[int], scores: dict[int, float]) -> tuple[Quote, ...]:
-    """Quotes for the chosen sentence rows, best first; runs of adjacent ones and colon lead-ins joined."""
-    def lead_in(row: int) -> bool:   # "...as follows:" says nothing without what follows
-        return _runs_on(index, row) and index.sentence(row).text.endswith(":")
+def is_list_item(sentence: str) -> bool:
+    """Whether a sentence reads as an item of a list rather than a sentence of its own: it opens with a bullet or
+    a marker ("-", "•", "1.", "(a)"), or with a small letter, or ends without a full stop ("Attendance Allowance",
+    "you're 16 or over")."""
+    text = sentence.strip()
+    return bool(_ITEM_MARK.match(text)) or text[:1].islower() or not text.endswith((".", "!", "?", ":"))
 
+
+def _lead_in(index: Index, row: int) -> bool:
+    """Whether sentence `row` introduces what follows it ("...one of these benefits:"), in the same section."""
+    return _runs_on(index, row) and index.sentence(row).text.rstrip().endswith(":")
+
+
+def _list_span(index: Index, first: int, last: int) -> tuple[int, int]:
+    """The quote [first, last] with the list it belongs to: from a lead-in it holds, the items to the list's end;
+    from an item it opens with, back to the item's lead-in. Within one section, at most MAX_LIST_ROWS rows and
+    MAX_LIST_CHARS characters."""
+    def chars(a: int, b: int) -> int:
+        return int(index.s_end[b]) - int(index.s_start[a])
+
+    if any(_lead_in(index, r) for r in range(first, last + 1)):
+        if _lead_in(index, last):
+            last += 1   # what a lead-in introduces, item or not
+        while (last - first < MAX_LIST_ROWS and _runs_on(index, last) and is_list_item(index.sentence(last + 1).text)
+               and is_list_item(index.sentence(last).text) and chars(first, last + 1) <= MAX_LIST_CHARS):
+            last += 1
+        return first, last
+    start = first
+    while (start > 0 and last - start < MAX_LIST_ROWS and is_list_item(index.sentence(start).text)
+           and _runs_on(index, start - 1) and chars(start - 1, last) <= MAX_LIST_CHARS):
+        if _lead_in(index, start - 1):
+            return start - 1, last
+        start -= 1
+    return first, last
+
+
+def _quotes(index: Index, chosen: list[int], scores: dict[int, float]) -> tuple[Quote, ...]:
+    """Quotes for the chosen sentence rows, best first; runs of adjacent ones joined, and lists whole (`_list_span`)."""
     spans: list[list[int]] = []   # each: [first row, last row], in document order
     for s in sorted(set(chosen)):
         if spans and (s <= spans[-1][1] or (s == spans[-1][1] + 1 and _runs_on(index, spans[-1][1]))):
             spans[-1][1] = max(spans[-1][1], s)
         else:
             spans.append([s, s])
-        if lead_in(spans[-1][1]):
-            spans[-1][1] += 1
+    merged: list[list[int]] = []
+    for first, last in (_list_span(index, a, b) for a, b in spans):
+        if merged and first <= merged[-1][1] + 1 and (first <= merged[-1][1] or _runs_on(index, merged[-1][1])):
+            merged[-1][1] = max(merged[-1][1], last)
+        else:
+            merged.append([first, last])
+    spans = merged
     out = []
     for first, last in spans:
         doc = index.documents[int(index.s_doc[first])]
