@@ -38,6 +38,7 @@ _URL = re.compile(r"https?://|www\.", re.I)
 _ITEM_MARK = re.compile(r"^(?:[-–—•*·▪◦●○]|\(?(?:\d{1,2}|[a-z]|[ivx]{1,4})[.)])\s")   # "- ", "• ", "1. ", "(a) ", "iv) "
 MAX_LIST_ROWS = 12      # a quoted list holds at most this many sentences (its lead-in and items) ...
 MAX_LIST_CHARS = 1200   # ... and characters
+LEAD_IN_REACH = 3       # an item is quoted from its lead-in when that is at most this many sentences before it
 
 
 def is_prose(text: str) -> bool:
@@ -256,7 +257,8 @@ def _lead_in(index: Index, row: int) -> bool:
 
 def _list_span(index: Index, first: int, last: int) -> tuple[int, int]:
     """The quote [first, last] with the list it belongs to: from a lead-in it holds, the items to the list's end;
-    from an item it opens with, back to the item's lead-in. Within one section, at most MAX_LIST_ROWS rows and
+    from an item it opens with, back to the item's lead-in when that is near (LEAD_IN_REACH: deeper in a long list
+    the item stands alone, the source shows the rest). Within one section, at most MAX_LIST_ROWS rows and
     MAX_LIST_CHARS characters."""
     def chars(a: int, b: int) -> int:
         return int(index.s_end[b]) - int(index.s_start[a])
@@ -269,8 +271,9 @@ def _list_span(index: Index, first: int, last: int) -> tuple[int, int]:
             last += 1
         return first, last
     start = first
-    while (start > 0 and last - start < MAX_LIST_ROWS and is_list_item(index.sentence(start).text)
-           and _runs_on(index, start - 1) and chars(start - 1, last) <= MAX_LIST_CHARS):
+    while (start > 0 and first - start < LEAD_IN_REACH and last - start < MAX_LIST_ROWS
+           and is_list_item(index.sentence(start).text) and _runs_on(index, start - 1)
+           and chars(start - 1, last) <= MAX_LIST_CHARS):
         if _lead_in(index, start - 1):
             return start - 1, last
         start -= 1

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answerer import MAX_LIST_CHARS, MAX_LIST_ROWS, _list_span, is_list_item
+from assistant.answerer import LEAD_IN_REACH, MAX_LIST_CHARS, MAX_LIST_ROWS, _list_span, is_list_item
 
 PAGE = """# Claiming
 
@@ -96,8 +96,11 @@ def test_a_long_list_is_cut_at_the_bounds(page_bot):
     first, last = _list_span(page_bot.index, lead, lead)
     assert first == lead and last - first == MAX_LIST_ROWS
     assert len(span_text(page_bot, first, last)) <= MAX_LIST_CHARS
-    late, = rows(page_bot, "- code number 19")
-    assert _list_span(page_bot.index, late, late) == (late, late)   # its lead-in is too far back
+    near, far, last = rows(page_bot, f"- code number {LEAD_IN_REACH}", f"- code number {LEAD_IN_REACH + 1}",
+                           "- code number 19")
+    assert _list_span(page_bot.index, near, near) == (lead, near)
+    for item in (far, last):
+        assert _list_span(page_bot.index, item, item) == (item, item)   # its lead-in is too far back
 
 
 def test_the_answer_quotes_the_whole_list(page_bot):
