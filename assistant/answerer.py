@@ -280,21 +280,21 @@ def _list_span(index: Index, first: int, last: int) -> tuple[int, int]:
     return first, last
 
 
+def _joined(index: Index, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans of sentence rows in document order, those that overlap or run on into each other joined."""
+    out: list[tuple[int, int]] = []
+    for first, last in sorted(spans):
+        if out and (first <= out[-1][1] or (first == out[-1][1] + 1 and _runs_on(index, out[-1][1]))):
+            out[-1] = (out[-1][0], max(out[-1][1], last))
+        else:
+            out.append((first, last))
+    return out
+
+
 def _quotes(index: Index, chosen: list[int], scores: dict[int, float]) -> tuple[Quote, ...]:
     """Quotes for the chosen sentence rows, best first; runs of adjacent ones joined, and lists whole (`_list_span`)."""
-    spans: list[list[int]] = []   # each: [first row, last row], in document order
-    for s in sorted(set(chosen)):
-        if spans and (s <= spans[-1][1] or (s == spans[-1][1] + 1 and _runs_on(index, spans[-1][1]))):
-            spans[-1][1] = max(spans[-1][1], s)
-        else:
-            spans.append([s, s])
-    merged: list[list[int]] = []
-    for first, last in (_list_span(index, a, b) for a, b in spans):
-        if merged and first <= merged[-1][1] + 1 and (first <= merged[-1][1] or _runs_on(index, merged[-1][1])):
-            merged[-1][1] = max(merged[-1][1], last)
-        else:
-            merged.append([first, last])
-    spans = merged
+    runs = _joined(index, [(s, s) for s in chosen])
+    spans = _joined(index, [_list_span(index, first, last) for first, last in runs])
     out = []
     for first, last in spans:
         doc = index.documents[int(index.s_doc[first])]
