@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant import answerer
+from assistant import answerer, topic
 from assistant.answer import Answer, QuestionError
 from assistant.question import Query, check, check_history, resolve
 from assistant.ranking import Ranker
@@ -96,14 +96,33 @@ class Assistant:
 
     def ask(self, question: str, history: Sequence[str] = (), doc_ids: Sequence[str] | None = None) -> Answer:
         """Quotes that answer `question` (after the earlier questions `history`), or an abstention; only from
-        the documents `doc_ids` (ids or indexed paths) when given.
+        the documents `doc_ids` (ids or indexed paths) when given. A follow-up that names no topic of its own is
+        also answered within the chat's document, which wins unless another answers clearly better (`topic`).
 
         Raises QuestionError for a question that cannot be asked as given, or a document that is not indexed
         (the message says the fix).
         """
         prepared, query, query_vec, found, chosen = self._find(question, history, doc_ids)
         answer = answerer.answer(prepared, query, query_vec, found, self.ranker, self.settings, self.reader)
+        if not chosen and topic.stays_on_topic(query.question, history):
+            answer = self._in_chat_document(prepared, query, query_vec, history, answer)
         return dataclasses.replace(answer, doc_ids=chosen) if chosen else answer
+
+    def _in_chat_document(self, prepared: answerer.Prepared, query: Query, query_vec: np.ndarray,
+                          history: Sequence[str], answer: Answer) -> Answer:
+        """`answer`, or the follow-up's answer within the chat's document where `topic.prefer` picks that one."""
+        index = prepared.index
+        if len(index.documents) < 2:
+            return answer
+        earlier = [h for h in history if isinstance(h, str) and h.strip()]
+        before = resolve(earlier[-1], earlier[:-1])   # the previous question, as the chat read it
+        doc = topic.chat_document(index, retrieve(index, self.encoder.encode([before.text])[0], list(before.terms),
+                                                  self.settings))
+        if doc is None:
+            return answer
+        there = retrieve(index, query_vec, list(query.terms), self.settings, topic.passages_of(index, doc))
+        return topic.prefer(answer, answerer.answer(prepared, query, query_vec, there, self.ranker, self.settings,
+                                                    self.reader))
 
     def scored(self, question: str, history: Sequence[str] = (), doc_ids: Sequence[str] | None = None
                ) -> tuple[Query, answerer.Scored]:

@@ -43,8 +43,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                              "learns from them), calibrate (0, 4, 8, ...), measure (2, 6, 10, ...: seen by neither), "
                              "or all (default)")
     parser.add_argument("--follow-ups", action="store_true",
-                        help="with --squad: ask its questions as chats, the article's name replaced by 'it' after the "
-                             "first question that names it, and measure those follow-ups")
+                        help="with --squad: ask its questions as chats opening on a question that names the "
+                             "article, and measure the later questions, which name it no more (dropped with its "
+                             "preposition, or 'it')")
     parser.add_argument("--cache", type=Path, help="SQuAD article files and index (default .verbatim-eval/<file stem>/)")
     parser.add_argument("--index", type=Path, help="index folder to answer from (default VERBATIM_INDEX or .verbatim/)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="override a setting (repeatable)")

@@ -75,15 +75,17 @@ def load(path: Path) -> tuple[list[Article], list[Item]]:
 def follow_ups(articles: list[Article], items: list[Item], seed: int = 0) -> list[Item]:
     """SQuAD asked as chats, to measure follow-ups on text nobody here wrote: each article's questions in file
     order, in chats of 3 to 5 that open on a question naming the article's title ("Which NFL team won Super Bowl
-    50?"); a later question of the chat that names it again is asked with "it" (or "its") in its place, after the
-    chat's earlier questions as asked. Those rewritten questions are the items returned; the others only make
-    the history."""
+    50?"). Every later question of the chat is a follow-up, asked after the chat's earlier questions as a user
+    would: one that names the article again drops the name with its preposition ("Who headlined the halftime
+    show at Super Bowl 50?" -> "Who headlined the halftime show?") or says "it" (or "its") instead; one that does
+    not name it stays as asked. Those follow-ups are the items returned."""
     rng = random.Random(seed)
     by_id = {item.id: item for item in items}
     out: list[Item] = []
     for article in articles:
-        title = re.sub(r"\s*\(.*\)$", "", article.title.replace("_", " "))
-        named = re.compile(rf"\b(?:the\s+)?{re.escape(title)}(?:'s)?(?!\w)", re.I)
+        title = re.escape(re.sub(r"\s*\(.*\)$", "", article.title.replace("_", " ")))
+        named = re.compile(rf"\b(?:the\s+)?{title}(?:'s)?(?!\w)", re.I)
+        dropped = re.compile(rf",?\s+{_PREPOSITION}\s+(?:the\s+)?{title}(?!\w|'s)", re.I)
         asked = [by_id[i] for i in article.questions if i in by_id]
         start = 0
         while start < len(asked):
@@ -94,11 +96,15 @@ def follow_ups(articles: list[Article], items: list[Item], seed: int = 0) -> lis
                 continue
             history = [chat[opener].question]
             for item in chat[opener + 1:]:
-                question = named.sub(_pronoun, item.question, count=1)
-                if question != item.question:
-                    out.append(Item(item.id, question, item.answers, tuple(history)))
+                question = dropped.sub("", item.question, count=1)
+                if question == item.question:
+                    question = named.sub(_pronoun, item.question, count=1)
+                out.append(Item(item.id, question, item.answers, tuple(history)))
                 history.append(question)
     return out
+
+
+_PREPOSITION = r"(?:in|at|of|for|on|about|from|by|to|with|during|within|inside|under|near|among|around)"
 
 
 def _pronoun(name: re.Match[str]) -> str:

@@ -127,22 +127,25 @@ def test_squad_refuses_files_that_are_not_squad(tmp_path):
         squad.load(path)
 
 
-def test_follow_ups_ask_an_articles_questions_as_a_chat_with_it_for_its_name():
+def test_follow_ups_ask_an_articles_questions_as_a_chat_that_does_not_name_it_again():
     def article(title, questions):   # three questions: always one chat
         qs = [Item(f"{title}{i}", q, (f"answer {i}",)) for i, q in enumerate(questions)]
         return squad.Article(title, ("Text.",), tuple(q.id for q in qs)), qs
     bowl, bowl_qs = article("Super_Bowl_50", ["Which team won Super Bowl 50?", "Who sang the anthem?",
                                               "What was Super Bowl 50's halftime show?"])
     sky, sky_qs = article("Sky_(United_Kingdom)", ["Who founded the company?", "What does Sky broadcast?",
-                                                   "Who owns the Sky?"])
+                                                   "Who is the chairman of the Sky?"])
     gas, gas_qs = article("Oxygen", ["What is its symbol?", "Is it a gas?", "Who found it?"])
     items = squad.follow_ups([bowl, sky, gas], bowl_qs + sky_qs + gas_qs + [Item("x", "In no article?", ())])
     assert items == [
-        # a question that does not name the article stays as asked, in the history only
+        # every later question of the chat: one that does not name the article as asked ...
+        Item("Super_Bowl_501", "Who sang the anthem?", ("answer 1",), ("Which team won Super Bowl 50?",)),
+        # ... one that names it with "its" for the name
         Item("Super_Bowl_502", "What was its halftime show?", ("answer 2",),
              ("Which team won Super Bowl 50?", "Who sang the anthem?")),
-        # the chat opens on the first question naming the article ("(United Kingdom)" left out of the name)
-        Item("Sky_(United_Kingdom)2", "Who owns it?", ("answer 2",), ("What does Sky broadcast?",)),
+        # the chat opens on the first question naming the article ("(United Kingdom)" left out of the name);
+        # a name after a preposition is dropped with it
+        Item("Sky_(United_Kingdom)2", "Who is the chairman?", ("answer 2",), ("What does Sky broadcast?",)),
     ]   # and none opens on Oxygen: no question names it
     assert squad.follow_ups([bowl, sky, gas], bowl_qs + sky_qs + gas_qs) == items   # the same chats each time
 

@@ -1,0 +1,51 @@
+"""A chat's document: where a follow-up that names no topic of its own is looked for too.
+
+In a chat on one page, "What documents do I need?" or "When was the bridge built?" asks about that page, though
+it neither points back ("it", "what about") nor carries the page's words. Such a question is answered as asked
+over all documents and again within the chat's document (that of the passage retrieval finds first for the
+question before it, as the chat read that one), and the chat's document gets a head start of TOPIC_ODDS in
+log-odds: another document must answer clearly better to take the follow-up away from it. Follow-ups that point
+back are read with the earlier questions instead (`question.resolve`), and a chat asked within chosen documents
+is already kept to them.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from assistant.answer import Answer
+from assistant.question import leans_on_history
+from assistant.reader import logit
+from assistant.retrieval import Retrieved
+from embeddings.store import Index
+
+# The chat's document's head start, in log-odds: with it, its answer wins unless another document's is about e
+# times as likely. Picked on SQuAD dev v1.1 asked as chats, even-numbered articles (README "Follow-ups").
+TOPIC_ODDS = 1.0
+
+
+def stays_on_topic(question: str, history: Sequence[str]) -> bool:
+    """Whether `question` is a follow-up that names its own topic: asked after earlier questions, without
+    pointing back to them (those are read with the earlier questions instead)."""
+    return any(isinstance(h, str) and h.strip() for h in history) and not leans_on_history(question)
+
+
+def chat_document(index: Index, earlier: Retrieved) -> int | None:
+    """The document row of the passage found first for the chat's previous question; None if nothing was."""
+    return int(index.p_doc[earlier.rows[0]]) if len(earlier.rows) else None
+
+
+def passages_of(index: Index, doc_row: int) -> np.ndarray:
+    """The passage rows of one document."""
+    return np.flatnonzero(index.p_doc == doc_row).astype(np.int64)
+
+
+def prefer(everywhere: Answer, in_chat_document: Answer, head_start: float = TOPIC_ODDS) -> Answer:
+    """The answer from the chat's document unless the answer over all documents is more likely by more than
+    `head_start` in log-odds; never an abstention over a quote (the chat's document not answering is no reason
+    to withhold another's answer)."""
+    if in_chat_document.confidence <= 0 or (everywhere.quotes and not in_chat_document.quotes):
+        return everywhere
+    gain = float(logit(np.float64(in_chat_document.confidence)) - logit(np.float64(everywhere.confidence)))
+    return in_chat_document if gain + head_start >= 0 else everywhere

@@ -1,0 +1,101 @@
+"""A follow-up that names no topic of its own is answered from the chat's document, unless another answers clearly better."""
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer import Answer, Quote
+from assistant.topic import TOPIC_ODDS, prefer, stays_on_topic
+
+ATTENDANCE = """# Attendance Allowance
+
+Attendance Allowance helps with extra costs if you have a disability severe enough that you need someone to help look after you.
+
+You must be State Pension age or older to get it. It is paid at two rates, depending on the level of care you need.
+
+To claim it you need your National Insurance number and your GP's name and address. You fill in a paper form and send it by post.
+
+You'll get a letter telling you whether you'll get Attendance Allowance.
+"""
+CARERS = """# Carer's Allowance
+
+You could get Carer's Allowance if you care for someone for at least 35 hours a week.
+
+To claim, you need your National Insurance number, your bank details and your employer's details.
+
+You can claim online. It takes about 30 minutes to complete the form.
+
+You must report a change of circumstances straight away.
+"""
+
+
+def answer(confidence: float, quoted: bool = True, doc_id: str = "a") -> Answer:
+    quotes = (Quote(doc_id, 0, 4, "text", confidence),) if quoted else ()
+    return Answer("q", quotes, (), confidence)
+
+
+@pytest.mark.parametrize("question, history, stays", [
+    ("What do I need to claim?", ["Who can get Attendance Allowance?"], True),
+    ("What do I need to claim?", [], False),
+    ("What do I need to claim?", ["", "  "], False),
+    ("How do I claim it?", ["Who can get Attendance Allowance?"], False),   # points back: read with the history
+    ("What about tax?", ["Who can get Attendance Allowance?"], False),
+])
+def test_which_questions_stay_on_the_chats_document(question, history, stays):
+    assert stays_on_topic(question, history) is stays
+
+
+def test_the_chats_document_wins_unless_another_is_clearly_more_likely():
+    near = answer(0.80, doc_id="elsewhere")
+    assert prefer(near, there := answer(0.75)) is there                    # a little less likely: stays
+    far = answer(0.97, doc_id="elsewhere")
+    assert prefer(far, answer(0.75)) is far                                 # odds 10x: the other document
+    # the head start is TOPIC_ODDS in log-odds, either side of it
+    import math
+    p = 1 / (1 + math.exp(-(math.log(0.75 / 0.25) + TOPIC_ODDS)))
+    assert prefer(answer(p - 0.01), there) is there
+    assert prefer(other := answer(p + 0.01), there) is other
+
+
+def test_the_chats_document_not_answering_never_withholds_another_documents_answer():
+    everywhere = answer(0.5, doc_id="elsewhere")
+    assert prefer(everywhere, answer(0.45, quoted=False)) is everywhere
+    assert prefer(everywhere, answer(0.0, quoted=False)) is everywhere
+    both_abstain = answer(0.1, quoted=False)
+    assert prefer(answer(0.05, quoted=False), both_abstain) is both_abstain
+
+
+@pytest.fixture(scope="module")
+def two_pages(tmp_path_factory, settings, encoder):
+    from assistant import Assistant
+    from embeddings.indexer import Indexer
+
+    folder = tmp_path_factory.mktemp("benefits")
+    (folder / "attendance.md").write_text(ATTENDANCE, encoding="utf-8")
+    (folder / "carers.md").write_text(CARERS, encoding="utf-8")
+    s = settings.replace(index_dir=folder / "index")
+    Indexer(s, encoder).index([folder / "attendance.md", folder / "carers.md"])
+    return Assistant.open(s)
+
+
+def test_a_follow_up_is_answered_from_the_chats_document(two_pages):
+    question = "What do I need to claim?"
+    alone = two_pages.ask(question)
+    assert alone.quotes[0].title == "Carer's Allowance"   # asked alone, the other page answers it
+    after = two_pages.ask(question, history=["Who can get Attendance Allowance?"])
+    assert after.quotes[0].title == "Attendance Allowance"
+    assert "GP's name and address" in after.quotes[0].text
+    assert after.confidence == pytest.approx(two_pages.ask(question, doc_ids=[after.quotes[0].doc_id]).confidence)
+    assert two_pages.ask(question, history=["Who can get Carer's Allowance?"]).quotes[0].title == "Carer's Allowance"
+
+
+def test_a_follow_up_that_another_document_answers_clearly_leaves_the_chats_document(two_pages):
+    after = two_pages.ask("How many hours a week must I care for someone to get Carer's Allowance?",
+                          history=["Who can get Attendance Allowance?"])
+    assert after.quotes[0].title == "Carer's Allowance"
+    assert "35 hours a week" in after.quotes[0].text
+
+
+def test_a_chat_asked_within_chosen_documents_stays_within_them(two_pages):
+    carers = next(d.doc_id for d in two_pages.documents() if d.title == "Carer's Allowance")
+    within = two_pages.ask("What do I need to claim?", history=["Who can get Attendance Allowance?"], doc_ids=[carers])
+    assert within.quotes[0].title == "Carer's Allowance"
