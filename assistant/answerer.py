@@ -250,6 +250,21 @@ def is_list_item(sentence: str) -> bool:
     return bool(_ITEM_MARK.match(text)) or text[:1].islower() or not text.endswith((".", "!", "?", ":"))
 
 
+def is_table_row(sentence: str) -> bool:
+    """Whether a sentence is a row of a table: its cells joined by " | " (HTML and Word tables, `embeddings.formats`)."""
+    return " | " in sentence
+
+
+def _table_head(index: Index, row: int) -> int:
+    """The first row of the table that sentence `row` belongs to (its header, in most tables): the earliest of the
+    table rows running on into it; `row` itself when it is no table row or the first."""
+    head = row
+    while head > 0 and is_table_row(index.sentence(head).text) and _runs_on(index, head - 1) \
+            and is_table_row(index.sentence(head - 1).text):
+        head -= 1
+    return head
+
+
 def _lead_in(index: Index, row: int) -> bool:
     """Whether sentence `row` introduces what follows it ("...one of these benefits:"), in the same section."""
     return _runs_on(index, row) and index.sentence(row).text.rstrip().endswith(":")
@@ -258,10 +273,20 @@ def _lead_in(index: Index, row: int) -> bool:
 def _list_span(index: Index, first: int, last: int) -> tuple[int, int]:
     """The quote [first, last] with the list it belongs to: from a lead-in it holds, the items to the list's end;
     from an item it opens with, back to the item's lead-in when that is near (LEAD_IN_REACH: deeper in a long list
-    the item stands alone, the source shows the rest). Within one section, at most MAX_LIST_ROWS rows and
-    MAX_LIST_CHARS characters."""
+    the item stands alone, the source shows the rest); from a table row, back to its table's first row, the
+    header that says what its cells are, and from that header alone, the rows it heads. Within one section, at
+    most MAX_LIST_ROWS rows and MAX_LIST_CHARS characters."""
     def chars(a: int, b: int) -> int:
         return int(index.s_end[b]) - int(index.s_start[a])
+
+    head = _table_head(index, first)
+    if head == first == last and _runs_on(index, last) and is_table_row(index.sentence(last).text):
+        while (last - head < MAX_LIST_ROWS and _runs_on(index, last) and is_table_row(index.sentence(last + 1).text)
+               and chars(head, last + 1) <= MAX_LIST_CHARS):
+            last += 1   # a header alone says nothing: the rows it heads, as many as fit
+        return head, last
+    if head < first and last - head < MAX_LIST_ROWS and chars(head, last) <= MAX_LIST_CHARS:
+        return head, last
 
     if any(_lead_in(index, r) for r in range(first, last + 1)):
         if _lead_in(index, last):

@@ -1,9 +1,10 @@
-"""Lists in quotes: a lead-in is quoted with its items, an item with its lead-in, within bounds."""
+"""Lists and tables in quotes: a lead-in is quoted with its items, an item with its lead-in, a table row with its
+table's header, within bounds."""
 from __future__ import annotations
 
 import pytest
 
-from assistant.answerer import LEAD_IN_REACH, MAX_LIST_CHARS, MAX_LIST_ROWS, _list_span, is_list_item
+from assistant.answerer import LEAD_IN_REACH, MAX_LIST_CHARS, MAX_LIST_ROWS, _list_span, is_list_item, is_table_row
 
 PAGE = """# Claiming
 
@@ -107,3 +108,68 @@ def test_the_answer_quotes_the_whole_list(page_bot):
     answer = page_bot.ask("What do I need before I apply?")
     assert answer.quotes[0].text == ("Before you apply, you'll need:\n\n- your National Insurance number\n"
                                      "- your bank or building society details\n- your employer's name and address")
+
+
+RATES = """<html><head><title>Benefit rates</title></head><body><main><article>
+<h1>Benefit rates 2026 to 2027</h1>
+<p>This page lists the weekly rates of the main benefits paid by the department from April 2026.</p>
+<h2>Carers and disability</h2>
+<table>
+<tr><th>Benefit</th><th>Rate</th><th>Weekly amount</th></tr>
+<tr><td>Attendance Allowance</td><td>Lower rate</td><td>£73.90</td></tr>
+<tr><td>Attendance Allowance</td><td>Higher rate</td><td>£110.40</td></tr>
+<tr><td>Carer's Allowance</td><td>Standard rate</td><td>£83.30</td></tr>
+</table>
+<p>Rates for Scotland are set by Social Security Scotland and may differ.</p>
+<h2>Reference codes</h2>
+<table>
+<tr><th>Code</th><th>Meaning</th></tr>
+{codes}
+</table>
+</article></main></body></html>
+"""
+TABLE_CODES = "\n".join(f"<tr><td>R{i}</td><td>reference number {i}</td></tr>" for i in range(1, 21))
+
+
+@pytest.mark.parametrize("sentence, row", [
+    ("Attendance Allowance | Higher rate | £110.40", True),
+    ("Benefit | Rate | Weekly amount", True),
+    ("You could get £83.30 a week.", False),
+    ("either|or", False),
+])
+def test_is_table_row(sentence, row):
+    assert is_table_row(sentence) is row
+
+
+@pytest.fixture(scope="module")
+def rates_bot(tmp_path_factory, settings, encoder):
+    from assistant import Assistant
+    from embeddings.indexer import Indexer
+
+    folder = tmp_path_factory.mktemp("tables")
+    (folder / "rates.html").write_text(RATES.format(codes=TABLE_CODES), encoding="utf-8")
+    s = settings.replace(index_dir=folder / "index")
+    Indexer(s, encoder).index([folder / "rates.html"])
+    return Assistant.open(s)
+
+
+def test_a_table_row_is_quoted_from_its_header(rates_bot):
+    header, higher, carers = rows(rates_bot, "Benefit | Rate", "Attendance Allowance | Higher", "Carer's Allowance |")
+    assert _list_span(rates_bot.index, higher, higher) == (header, higher)
+    assert _list_span(rates_bot.index, header, header) == (header, carers)   # a header alone: the rows it heads
+    scotland, = rows(rates_bot, "Rates for Scotland")
+    assert _list_span(rates_bot.index, scotland, scotland) == (scotland, scotland)   # no row: as it was
+
+
+def test_a_row_deep_in_a_long_table_stands_alone(rates_bot):
+    header, near, far = rows(rates_bot, "Code | Meaning", "R3 |", "R15 |")
+    assert _list_span(rates_bot.index, near, near) == (header, near)
+    assert _list_span(rates_bot.index, far, far) == (far, far)   # its header is too far back
+    first, last = _list_span(rates_bot.index, header, header)
+    assert first == header and last - first == MAX_LIST_ROWS   # as a lead-in with its items
+
+
+def test_the_answer_quotes_a_row_with_its_header(rates_bot):
+    answer = rates_bot.ask("How much is the higher rate of Attendance Allowance?")
+    assert answer.quotes[0].text.startswith("Benefit | Rate | Weekly amount\n\n")
+    assert "Attendance Allowance | Higher rate | £110.40" in answer.quotes[0].text
