@@ -99,3 +99,13 @@ def test_a_chat_asked_within_chosen_documents_stays_within_them(two_pages):
     carers = next(d.doc_id for d in two_pages.documents() if d.title == "Carer's Allowance")
     within = two_pages.ask("What do I need to claim?", history=["Who can get Attendance Allowance?"], doc_ids=[carers])
     assert within.quotes[0].title == "Carer's Allowance"
+
+
+def test_a_chat_session_keeps_to_its_document(two_pages):
+    from assistant.chat import ChatSession
+
+    chat = ChatSession(two_pages)
+    assert chat.ask("Who can get Attendance Allowance?").quotes[0].title == "Attendance Allowance"
+    assert chat.ask("What do I need to claim?").quotes[0].title == "Attendance Allowance"
+    chat.clear()
+    assert chat.ask("What do I need to claim?").quotes[0].title == "Carer's Allowance"   # a new chat: no topic
