@@ -21,13 +21,13 @@ from assistant.retrieval import Retrieved
 from embeddings.store import Index
 
 # The chat's document's head start, in log-odds: with it, its answer wins unless another document's is about e
-# times as likely. Picked on SQuAD dev v1.1 asked as chats, even-numbered articles (README "Follow-ups").
+# times as likely. Picked on SQuAD dev v1.1 asked as chats, even-numbered articles (README, "The reader").
 TOPIC_ODDS = 1.0
 
 
 def stays_on_topic(question: str, history: Sequence[str]) -> bool:
-    """Whether `question` is a follow-up that names its own topic: asked after earlier questions, without
-    pointing back to them (those are read with the earlier questions instead)."""
+    """Whether `question` is a follow-up to keep to the chat's document: asked after earlier questions, and not
+    leaning on them (one that points back or says too little is read with them instead, `question.resolve`)."""
     return any(isinstance(h, str) and h.strip() for h in history) and not leans_on_history(question)
 
 
