@@ -94,10 +94,13 @@ class Assistant:
         twin.reader = (self.reader or Reader()) if settings.reader else None
         return twin
 
-    def ask(self, question: str, history: Sequence[str] = (), doc_ids: Sequence[str] | None = None) -> Answer:
+    def ask(self, question: str, history: Sequence[str] = (), doc_ids: Sequence[str] | None = None,
+            chat_document: str | None = None) -> Answer:
         """Quotes that answer `question` (after the earlier questions `history`), or an abstention; only from
         the documents `doc_ids` (ids or indexed paths) when given. A follow-up that names no topic of its own is
-        also answered within the chat's document, which wins unless another answers clearly better (`topic`).
+        also answered within the chat's document, which wins unless another answers clearly better (`topic`):
+        `chat_document`, the id of the document the chat's previous answer quoted, where the caller keeps the
+        answers (the web chat does); else the document found first for the previous question.
 
         Raises QuestionError for a question that cannot be asked as given, or a document that is not indexed
         (the message says the fix).
@@ -105,19 +108,21 @@ class Assistant:
         prepared, query, query_vec, found, chosen = self._find(question, history, doc_ids)
         answer = answerer.answer(prepared, query, query_vec, found, self.ranker, self.settings, self.reader)
         if not chosen and topic.stays_on_topic(query.question, history):
-            answer = self._in_chat_document(prepared, query, query_vec, history, answer)
+            answer = self._in_chat_document(prepared, query, query_vec, history, answer, chat_document)
         return dataclasses.replace(answer, doc_ids=chosen) if chosen else answer
 
     def _in_chat_document(self, prepared: answerer.Prepared, query: Query, query_vec: np.ndarray,
-                          history: Sequence[str], answer: Answer) -> Answer:
+                          history: Sequence[str], answer: Answer, chat_document: str | None = None) -> Answer:
         """`answer`, or the follow-up's answer within the chat's document where `topic.prefer` picks that one."""
         index = prepared.index
         if len(index.documents) < 2:
             return answer
-        earlier = [h for h in history if isinstance(h, str) and h.strip()]
-        before = resolve(earlier[-1], earlier[:-1])   # the previous question, as the chat read it
-        doc = topic.chat_document(index, retrieve(index, self.encoder.encode([before.text])[0], list(before.terms),
-                                                  self.settings))
+        doc = next((row for row, d in enumerate(index.documents) if d.doc_id == chat_document), None)
+        if doc is None:   # not given, or no longer indexed: the document found first for the previous question
+            earlier = [h for h in history if isinstance(h, str) and h.strip()]
+            before = resolve(earlier[-1], earlier[:-1])   # as the chat read it
+            doc = topic.chat_document(index, retrieve(index, self.encoder.encode([before.text])[0],
+                                                      list(before.terms), self.settings))
         if doc is None:
             return answer
         there = retrieve(index, query_vec, list(query.terms), self.settings, topic.passages_of(index, doc))

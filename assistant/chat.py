@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from assistant.answer import Answer
 from assistant.assistant import Assistant
 from assistant.question import MAX_HISTORY
+from assistant.topic import last_document
 
 
 @dataclass
@@ -23,9 +24,11 @@ class ChatSession:
 
     def ask(self, question: str) -> Answer:
         """Answer `question` in the context of this session's earlier questions, and keep the turn."""
-        answer = self.bot.ask(question, history=self.history, doc_ids=self.doc_ids or None)
+        answer = self.bot.ask(question, history=self.history, doc_ids=self.doc_ids or None,
+                              chat_document=last_document(answer for _, answer in self.turns))
         self.turns.append((answer.question, answer))
         return answer
 
     def clear(self) -> None:
         self.turns.clear()
+

@@ -10,7 +10,7 @@ is already kept to them.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
@@ -49,3 +49,11 @@ def prefer(everywhere: Answer, in_chat_document: Answer, head_start: float = TOP
         return everywhere
     gain = float(logit(np.float64(in_chat_document.confidence)) - logit(np.float64(everywhere.confidence)))
     return in_chat_document if gain + head_start >= 0 else everywhere
+
+
+def last_document(answers: Iterable[Answer]) -> str | None:
+    """The id of the document the latest of a chat's answers quoted first; None when it abstained or there is none."""
+    latest = None
+    for latest in answers:
+        pass
+    return latest.quotes[0].doc_id if latest is not None and latest.quotes else None

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from assistant.answer import ABSTAIN_TEXT, Answer, Found, Quote, QuestionError
 from assistant.question import MAX_HISTORY
+from assistant.topic import last_document
 from embeddings.documents import Document
 from embeddings.indexer import IndexBusy, Summary, counted
 from embeddings.loaders import SUPPORTED, LoadError, load
@@ -153,7 +154,8 @@ def take_question(bot: Any, question: str, turns: Sequence[Turn], doc_ids: Seque
                            "refreshed in a moment: choose again, or clear it to ask every document")
     history = tuple(t.question for t in turns[-MAX_HISTORY:])
     try:
-        answer = bot.ask(question, history=history, doc_ids=doc_ids or None)
+        answer = bot.ask(question, history=history, doc_ids=doc_ids or None,
+                         chat_document=last_document(t.answer for t in turns))
     except QuestionError as e:
         return Reply(None, str(e))
     except Exception as e:   # a fault of ours: logged, and the page stays usable

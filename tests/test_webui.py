@@ -468,10 +468,11 @@ class FakeBot:
     def documents(self):
         return [Info("d1"), Info("d2")]
 
-    def ask(self, question, history=(), doc_ids=None):
+    def ask(self, question, history=(), doc_ids=None, chat_document=None):
         from assistant.question import check
 
         self.asked.append((question, tuple(history), doc_ids))
+        self.chat_document = chat_document
         if self.fail is not None:
             raise self.fail
         return Answer(check(question, 2_000), (), (), 0.1, tuple(doc_ids or ()))
@@ -505,6 +506,7 @@ def test_a_question_is_asked_within_the_chosen_documents_after_a_refresh():
     turns = [webui.Turn("Where do I park?", (), Answer("Where do I park?", (), (), 0.1))]
     reply = webui.take_question(bot, "  And bikes?  ", turns, ["d1", "d2"])
     assert bot.refreshed == 1 and bot.asked == [("  And bikes?  ", ("Where do I park?",), ["d1", "d2"])]
+    assert bot.chat_document is None   # the earlier answer quoted nothing
     assert reply.notice == "" and len(reply.turns) == 2
     assert reply.turns[-1].question == "And bikes?" and reply.turns[-1].answer.doc_ids == ("d1", "d2")
     webui.take_question(bot, "Where?", [], [])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer import Answer, Quote
-from assistant.topic import TOPIC_ODDS, prefer, stays_on_topic
+from assistant.topic import TOPIC_ODDS, last_document, prefer, stays_on_topic
 
 ATTENDANCE = """# Attendance Allowance
 
@@ -13,6 +13,8 @@ Attendance Allowance helps with extra costs if you have a disability severe enou
 You must be State Pension age or older to get it. It is paid at two rates, depending on the level of care you need.
 
 To claim it you need your National Insurance number and your GP's name and address. You fill in a paper form and send it by post.
+
+A decision on an Attendance Allowance claim usually takes about 8 weeks.
 
 You'll get a letter telling you whether you'll get Attendance Allowance.
 """
@@ -23,6 +25,8 @@ You could get Carer's Allowance if you care for someone for at least 35 hours a 
 To claim, you need your National Insurance number, your bank details and your employer's details.
 
 You can claim online. It takes about 30 minutes to complete the form.
+
+You'll usually get a decision within 6 weeks of claiming.
 
 You must report a change of circumstances straight away.
 """
@@ -109,3 +113,38 @@ def test_a_chat_session_keeps_to_its_document(two_pages):
     assert chat.ask("What do I need to claim?").quotes[0].title == "Attendance Allowance"
     chat.clear()
     assert chat.ask("What do I need to claim?").quotes[0].title == "Carer's Allowance"   # a new chat: no topic
+
+
+def test_last_document_is_what_the_latest_answer_quoted_first():
+    assert last_document([answer(0.9, doc_id="a"), answer(0.8, doc_id="b")]) == "b"
+    assert last_document([answer(0.9, doc_id="a"), answer(0.1, quoted=False)]) is None   # it abstained
+    assert last_document([]) is None
+
+
+DRIFT = ["Who can get Attendance Allowance?", "What do I need to claim?"]   # the second answered from that page
+LATER = "How long until I get a decision?"
+
+
+def test_a_chat_that_keeps_its_answers_stays_on_the_page_it_answered_from(two_pages):
+    # From the earlier questions alone the chat's document is what "What do I need to claim?" finds by itself
+    # (the Carer's page): the web chat and ChatSession pass the page its previous answer quoted instead.
+    assert two_pages.ask(LATER, history=DRIFT).quotes[0].title == "Carer's Allowance"
+    attendance = two_pages.ask(DRIFT[1], history=DRIFT[:1]).quotes[0].doc_id
+    kept = two_pages.ask(LATER, history=DRIFT, chat_document=attendance)
+    assert kept.quotes[0].title == "Attendance Allowance" and "8 weeks" in kept.quotes[0].text
+    # a document no longer indexed is no error: the chat's document is found from the previous question
+    assert two_pages.ask(LATER, history=DRIFT, chat_document="gone").quotes[0].title == "Carer's Allowance"
+
+
+def test_the_chat_session_and_the_web_chat_pass_the_page_they_answered_from(two_pages):
+    from assistant.chat import ChatSession
+    from assistant.webui import take_question
+
+    chat = ChatSession(two_pages)
+    for question in DRIFT:
+        chat.ask(question)
+    assert chat.ask(LATER).quotes[0].title == "Attendance Allowance"
+    turns = []
+    for question in [*DRIFT, LATER]:
+        turns = take_question(two_pages, question, turns).turns
+    assert [t.answer.quotes[0].title for t in turns[1:]] == ["Attendance Allowance", "Attendance Allowance"]
