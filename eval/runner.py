@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from tqdm import tqdm
 
 from assistant.answer import Answer, QuestionError
+from assistant.topic import last_document
 from eval.datasets import Item
 from eval.metrics import not_verbatim
 
@@ -42,7 +43,9 @@ class Run:
 
 
 def run(bot: Assistant, items: Sequence[Item], label: str = "base", progress: bool | None = None) -> Run:
-    """Ask each item (with its history) in order, after one untimed warm-up question.
+    """Ask each item (with its history) in order, after one untimed warm-up question. A follow-up whose previous
+    question was an earlier item is asked as the web chat asks it, naming the page that item's answer quoted
+    (`Assistant.ask`'s `chat_document`).
 
     `progress=None` shows the bar only on a terminal.
 
@@ -58,9 +61,12 @@ def run(bot: Assistant, items: Sequence[Item], label: str = "base", progress: bo
                 texts[doc_id] = ""  # a span into an unknown document can never be verbatim
         return texts[doc_id]
 
+    quoted: dict[tuple[str, ...], str | None] = {}   # a chat so far -> the page its latest answer quoted
+
     def ask(item: Item) -> Answer:
         try:
-            return bot.ask(item.question, history=item.history, doc_ids=item.docs or None)
+            return bot.ask(item.question, history=item.history, doc_ids=item.docs or None,
+                           chat_document=quoted.get(tuple(item.history)))
         except QuestionError as e:
             raise QuestionError(f"question {item.id!r}: {e}") from None
 
@@ -72,6 +78,7 @@ def run(bot: Assistant, items: Sequence[Item], label: str = "base", progress: bo
         start = time.perf_counter()
         answer = ask(item)
         seconds = time.perf_counter() - start
+        quoted[(*item.history, item.question)] = last_document([answer])
         failed = not_verbatim(answer, text_of)
         outcomes.append(Outcome(item, answer, seconds, len(answer.quotes) + len(answer.passages), len(failed)))
     return Run(label, bot.settings, tuple(outcomes), bot.abstain_below)

@@ -237,3 +237,26 @@ def test_repo_floors_file_loads():
     limits = metrics.load_floors(Path(__file__).parents[2] / "eval" / "floors.json")
     assert {"hit_at_1", "abstention_recall"} <= set(limits["floors"])
     assert {"false_abstention_rate", "verbatim_failures"} <= set(limits["ceilings"])
+
+
+def test_the_runner_asks_a_chat_as_the_web_chat_does():
+    """A follow-up whose previous question is an earlier item names the page that item's answer quoted."""
+    from eval.runner import run
+
+    class Bot:
+        settings, abstain_below, seen = None, 0.2, []
+
+        def ask(self, question, history=(), doc_ids=None, chat_document=None):
+            self.seen.append((question, chat_document))
+            quotes = () if question == "q2" else (Quote(f"page-{question}", 0, 1, "x", 0.9),)
+            return Answer(question, quotes, (), 0.9)
+
+        def document(self, doc_id):
+            raise KeyError(doc_id)
+
+    items = [Item("1", "q1", ("a",)), Item("2", "q2", ("a",), ("q1",)), Item("3", "q3", ("a",), ("q1", "q2")),
+             Item("4", "q4", ("a",), ("q1",)), Item("5", "q5", ("a",), ("elsewhere",))]
+    bot = Bot()
+    run(bot, items, progress=False)
+    assert bot.seen[1:] == [("q1", None), ("q2", "page-q1"), ("q3", None),   # q2's answer quoted nothing
+                            ("q4", "page-q1"), ("q5", None)]                 # "elsewhere" was never asked
