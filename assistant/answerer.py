@@ -17,7 +17,7 @@ import numpy as np
 
 from assistant.acronyms import definitions
 from assistant.answer import Answer, Found, Quote
-from assistant.question import Query
+from assistant.question import Query, plain
 from assistant.ranking import FEATURES, Candidate, Ranker, features, points_back
 from assistant.reader import Reader, logit
 from assistant.retrieval import Retrieved
@@ -156,7 +156,8 @@ def readings(query: Query) -> tuple[str, ...]:
     """What the reader reads as the question: a follow-up both as the chat resolves it (the earlier questions it
     leans on, then it) and as asked, so that the earlier questions' topic helps without their own details
     outvoting the latest question's ("How do I apply?" after a question on earnings)."""
-    return (query.text,) if query.text == query.question else (query.text, query.question)
+    asked = plain(query.question)
+    return (query.text,) if query.text == asked else (query.text, asked)
 
 
 def reader_logits(reader: Reader, query: Query, texts: list[str]) -> np.ndarray:

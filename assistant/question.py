@@ -32,6 +32,17 @@ _LEANS = re.compile(
 )
 MAX_HISTORY = 100   # earlier questions a chat may send along with a question
 _LETTERS = re.compile(r"\w", re.UNICODE)
+# What people say around a question in a chat ("Ok, thanks. And for a couple?", "How do I apply, please?"): a word
+# of courtesy or assent before a question, ended by punctuation or followed by how a question goes on.
+_COURTESY = (r"(?:ok(?:ay)?|thanks?|thank you|cheers|great|cool|alright|all right|right|sure|yes|yeah|yep|hmm+|hi"
+             r"|hello|hey|please|perfect|got it|i see|understood|fine|good|nice|excellent|brilliant|lovely)"
+             r"(?: (?:so|very) much| there| all)?")
+_OPENER = re.compile(
+    rf"^\W*(?:{_COURTESY}(?:\s*[,.!;:]+\s*|\s+(?=(?:{_COURTESY}|and|but|so|or|also|what|what's|how|who|whom|whose"
+    r"|when|where|which|why|can|could|do|does|did|is|are|was|were|will|would|should|may|might|must|if|then)\b)))+",
+    re.I,
+)
+_CLOSER = re.compile(r"\s*,\s*(?:please|thanks|thank you|cheers)(?=\W*$)", re.I)   # ", please?" (not "as they please")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,13 +96,22 @@ def kind_of(question: str) -> Kind:
     return "other"
 
 
+def plain(question: str) -> str:
+    """The question without what is said around it in a chat: "Ok, thanks. And for a couple?" -> "And for a
+    couple?", "How do I apply, please?" -> "How do I apply?"; as it was when nothing else is left."""
+    left = _CLOSER.sub("", _OPENER.sub("", question)).strip()
+    return left if _LETTERS.search(left) else question.strip()
+
+
 def resolve(question: str, history: Sequence[str] = ()) -> Query:
-    """The Query for `question` after `history` (earlier questions, oldest first)."""
-    parts = [question]
-    if leans_on_history(question):
-        for earlier in reversed([h for h in history if isinstance(h, str) and h.strip()][-3:]):
-            parts.insert(0, earlier.strip())
+    """The Query for `question` after `history` (earlier questions, oldest first); what is said around a question
+    (`plain`) is left out of what retrieval reads."""
+    asked = plain(question)
+    parts = [asked]
+    if leans_on_history(asked):
+        for earlier in reversed([plain(h) for h in history if isinstance(h, str) and h.strip()][-3:]):
+            parts.insert(0, earlier)
             if not leans_on_history(earlier):
                 break
     text = " ".join(parts)
-    return Query(question=question, text=text, terms=tuple(terms(text)), kind=kind_of(question))
+    return Query(question=question, text=text, terms=tuple(terms(text)), kind=kind_of(asked))

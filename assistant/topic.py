@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from assistant.answer import Answer
-from assistant.question import leans_on_history
+from assistant.question import leans_on_history, plain
 from assistant.reader import logit
 from assistant.retrieval import Retrieved
 from embeddings.store import Index
@@ -28,7 +28,7 @@ TOPIC_ODDS = 1.0
 def stays_on_topic(question: str, history: Sequence[str]) -> bool:
     """Whether `question` is a follow-up to keep to the chat's document: asked after earlier questions, and not
     leaning on them (one that points back or says too little is read with them instead, `question.resolve`)."""
-    return any(isinstance(h, str) and h.strip() for h in history) and not leans_on_history(question)
+    return any(isinstance(h, str) and h.strip() for h in history) and not leans_on_history(plain(question))
 
 
 def chat_document(index: Index, earlier: Retrieved) -> int | None:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from assistant.answer import QuestionError
-from assistant.question import check, kind_of, leans_on_history, resolve
+from assistant.question import check, kind_of, leans_on_history, plain, resolve
 from assistant.ranking import FEATURES, Candidate, Ranker, features, points_back
 from assistant.retrieval import fuse_convex, fuse_rrf, top_rows
 
@@ -54,6 +54,43 @@ def test_followups_fold_in_the_topic_back_to_a_standalone_question():
     chain = resolve("And when?", ["What does the notice say about mining?", "Who controls it?"])
     assert chain.text == "What does the notice say about mining? Who controls it? And when?"
     assert resolve("How is SoFi USD backed?", ["Who supervises it?"]).text == "How is SoFi USD backed?"
+
+
+@pytest.mark.parametrize("said, question", [
+    ("Thanks! What about tax?", "What about tax?"),
+    ("ok and the mobility part?", "and the mobility part?"),
+    ("Great, thank you. How do I apply?", "How do I apply?"),
+    ("Okay cool, who pays it?", "who pays it?"),
+    ("Hi there, can I claim PIP?", "can I claim PIP?"),
+    ("Ok thanks so much, and for a couple?", "and for a couple?"),
+    ("How do I apply, please?", "How do I apply?"),
+    # as they were: no courtesy, or one that is part of the question
+    ("Right to buy: who qualifies?", "Right to buy: who qualifies?"),
+    ("Great Britain has how many counties?", "Great Britain has how many counties?"),
+    ("No. of employees?", "No. of employees?"),
+    ("Which issues may members vote on as they please?", "Which issues may members vote on as they please?"),
+    ("Thanks!", "Thanks!"),   # nothing else to ask
+])
+def test_plain_leaves_out_what_is_said_around_a_question(said, question):
+    assert plain(said) == question
+
+
+def test_a_courtesy_neither_makes_a_follow_up_nor_hides_one():
+    history = ["How is SoFi USD backed?"]
+    assert resolve("Hi there, who is SoFi's CEO?", history).text == "who is SoFi's CEO?"   # "there" is no pointer
+    said = resolve("Ok, thanks. And who supervises it?", history)
+    assert said.text == "How is SoFi USD backed? And who supervises it?" and said.kind == "who"
+    assert said.question == "Ok, thanks. And who supervises it?"   # as asked, for the Answer JSON
+    assert "thank" not in resolve("Great, thank you. How is SoFi USD backed?").terms
+
+
+def test_a_courtesy_does_not_change_the_answer(bot):
+    history = ["How is SoFi USD backed?"]
+    plain_answer = bot.ask("Who supervises it?", history=history)
+    polite = bot.ask("Ok, thanks! Who supervises it?", history=history)
+    assert polite.question == "Ok, thanks! Who supervises it?"
+    assert [q.text for q in polite.quotes] == [q.text for q in plain_answer.quotes]
+    assert polite.confidence == pytest.approx(plain_answer.confidence)
 
 
 @pytest.mark.parametrize("bad, says", [("", "empty"), ("   \n ", "empty"), ("?!?...", "punctuation"), ("x" * 10_000, "10,000 characters")])
