@@ -202,13 +202,14 @@ def build_app(bot: Assistant, settings: Settings) -> gr.Blocks:
         return (notice, gr.Row(visible=False), None, *library(pick, within))
 
     def ask(question: str, history: list[str] | str | None = None,
-            doc_ids: list[str] | str | None = None) -> dict[str, Any]:
+            doc_ids: list[str] | str | None = None, chat_document: str | None = None) -> dict[str, Any]:
         """Answer `question` (after the earlier questions `history`, a list or its JSON) with the Answer JSON;
-        only from the documents `doc_ids` (ids or indexed paths, a list or its JSON) when given."""
+        only from the documents `doc_ids` (ids or indexed paths, a list or its JSON) when given; `chat_document`:
+        the doc_id the chat's previous answer quoted first, the page a follow-up naming no topic stays on."""
         webui.refresh(bot)
         try:
-            return bot.ask(question, history=webui.parse_history(history),
-                           doc_ids=webui.parse_doc_ids(doc_ids)).to_dict()
+            return bot.ask(question, history=webui.parse_history(history), doc_ids=webui.parse_doc_ids(doc_ids),
+                           chat_document=webui.parse_chat_document(chat_document)).to_dict()
         except ValueError as e:   # QuestionError is a ValueError too
             raise gr.Error(str(e)) from None
 

@@ -682,6 +682,16 @@ def parse_history(value: Any) -> list[str]:
     return value
 
 
+def parse_chat_document(value: Any) -> str | None:
+    """The doc_id of the page a chat is on (its previous answer's first quote), or None ('' or None: not known).
+    One no longer indexed is no error: the chat's document is then found from the previous question."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError("chat_document must be a document id: the doc_id of the previous answer's first quote")
+    return value
+
+
 def parse_doc_ids(value: Any) -> list[str] | None:
     """The documents to ask within, from a list of ids (or indexed paths) or its JSON text; None, '' or []:
     every document. Whether each is indexed is checked by `Assistant.ask`."""

@@ -93,6 +93,10 @@ def test_history_as_a_list_or_json_text(client):
                              api_name="/ask")
     check_contract(as_list, "Who supervises it?")
     assert as_list == as_json
+    # the page the chat is on may be named (the previous answer's first quote); one document here, so the same
+    before = client.predict("What does the notice say about RWA tokenization?", [], api_name="/ask")
+    on_page = client.predict("Who supervises it?", history, None, before["quotes"][0]["doc_id"], api_name="/ask")
+    assert on_page == as_list
 
 
 def test_an_unanswerable_question_abstains_with_nearest_passages(client):
@@ -106,6 +110,8 @@ def test_bad_input_gets_the_reason(client):
 
     with pytest.raises(AppError, match="history must be"):
         client.predict("How is SoFi USD backed?", "not json", api_name="/ask")
+    with pytest.raises(AppError, match="chat_document must be a document id"):
+        client.predict("How is SoFi USD backed?", [], None, ["a", "b"], api_name="/ask")
     with pytest.raises(AppError) as error:
         client.predict("   ", [], api_name="/ask")
     assert str(error.value).strip()

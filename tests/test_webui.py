@@ -590,3 +590,10 @@ def test_a_cli_index_is_picked_up_by_the_page(own_bot, tmp_path: Path, settings,
     assert answers_from(reply.turns[-1].answer, "other.html")
     assert webui.library_key(own_bot.documents()) != seen
     assert webui.refresh(own_bot) is False   # nothing newer since
+
+
+def test_parse_chat_document():
+    assert webui.parse_chat_document(None) is None and webui.parse_chat_document("") is None
+    assert webui.parse_chat_document("3f2a") == "3f2a"
+    with pytest.raises(ValueError, match="chat_document must be a document id"):
+        webui.parse_chat_document(["3f2a"])
