@@ -31,4 +31,3 @@ class ChatSession:
 
     def clear(self) -> None:
         self.turns.clear()
-

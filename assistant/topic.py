@@ -2,8 +2,9 @@
 
 In a chat on one page, "What documents do I need?" or "When was the bridge built?" asks about that page, though
 it neither points back ("it", "what about") nor carries the page's words. Such a question is answered as asked
-over all documents and again within the chat's document (that of the passage retrieval finds first for the
-question before it, as the chat read that one), and the chat's document gets a head start of TOPIC_ODDS in
+over all documents and again within the chat's document (the page the chat's previous answer quoted, where the
+caller keeps its answers as the web chat does; else that of the passage retrieval finds first for the question
+before it, as the chat read that one), and the chat's document gets a head start of TOPIC_ODDS in
 log-odds: another document must answer clearly better to take the follow-up away from it. Follow-ups that point
 back are read with the earlier questions instead (`question.resolve`), and a chat asked within chosen documents
 is already kept to them.
