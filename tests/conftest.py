@@ -54,3 +54,19 @@ def bot(settings, encoder, corpus_index_dir):
 
     s = settings.replace(index_dir=corpus_index_dir)
     return Assistant(s, store.load(corpus_index_dir, s.model_name), encoder)
+
+
+@pytest.fixture(scope="session")
+def pages_bot(tmp_path_factory, settings, encoder):
+    """`make(name, {file name: text})`: an Assistant over those pages, written and indexed with the real model."""
+    def make(name: str, pages: dict[str, str]):
+        from assistant import Assistant
+        from embeddings.indexer import Indexer
+
+        folder = tmp_path_factory.mktemp(name)
+        for file, text in pages.items():
+            (folder / file).write_text(text, encoding="utf-8")
+        s = settings.replace(index_dir=folder / "index")
+        Indexer(s, encoder).index([folder / file for file in pages])
+        return Assistant.open(s)
+    return make

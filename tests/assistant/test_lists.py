@@ -57,15 +57,8 @@ def test_is_list_item(sentence, item):
 
 
 @pytest.fixture(scope="module")
-def page_bot(tmp_path_factory, settings, encoder):
-    from assistant import Assistant
-    from embeddings.indexer import Indexer
-
-    folder = tmp_path_factory.mktemp("lists")
-    (folder / "claiming.md").write_text(PAGE.format(codes=CODES), encoding="utf-8")
-    s = settings.replace(index_dir=folder / "index")
-    Indexer(s, encoder).index([folder / "claiming.md"])
-    return Assistant.open(s)
+def page_bot(pages_bot):
+    return pages_bot("lists", {"claiming.md": PAGE.format(codes=CODES)})
 
 
 def rows(bot, *starts: str) -> list[int]:
@@ -142,15 +135,8 @@ def test_is_table_row(sentence, row):
 
 
 @pytest.fixture(scope="module")
-def rates_bot(tmp_path_factory, settings, encoder):
-    from assistant import Assistant
-    from embeddings.indexer import Indexer
-
-    folder = tmp_path_factory.mktemp("tables")
-    (folder / "rates.html").write_text(RATES.format(codes=TABLE_CODES), encoding="utf-8")
-    s = settings.replace(index_dir=folder / "index")
-    Indexer(s, encoder).index([folder / "rates.html"])
-    return Assistant.open(s)
+def rates_bot(pages_bot):
+    return pages_bot("tables", {"rates.html": RATES.format(codes=TABLE_CODES)})
 
 
 def test_a_table_row_is_quoted_from_its_header(rates_bot):

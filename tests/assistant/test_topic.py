@@ -69,16 +69,8 @@ def test_the_chats_document_not_answering_never_withholds_another_documents_answ
 
 
 @pytest.fixture(scope="module")
-def two_pages(tmp_path_factory, settings, encoder):
-    from assistant import Assistant
-    from embeddings.indexer import Indexer
-
-    folder = tmp_path_factory.mktemp("benefits")
-    (folder / "attendance.md").write_text(ATTENDANCE, encoding="utf-8")
-    (folder / "carers.md").write_text(CARERS, encoding="utf-8")
-    s = settings.replace(index_dir=folder / "index")
-    Indexer(s, encoder).index([folder / "attendance.md", folder / "carers.md"])
-    return Assistant.open(s)
+def two_pages(pages_bot):
+    return pages_bot("benefits", {"attendance.md": ATTENDANCE, "carers.md": CARERS})
 
 
 def test_a_follow_up_is_answered_from_the_chats_document(two_pages):
