@@ -117,7 +117,7 @@ class Assistant:
         index = prepared.index
         if len(index.documents) < 2:
             return answer
-        doc = next((row for row, d in enumerate(index.documents) if d.doc_id == chat_document), None)
+        doc = index.by_id.get(chat_document) if chat_document else None
         if doc is None:   # not given, or no longer indexed: the document found first for the previous question
             earlier = [h for h in history if isinstance(h, str) and h.strip()]
             before = resolve(earlier[-1], earlier[:-1])   # as the chat read it
@@ -125,7 +125,7 @@ class Assistant:
                                                       list(before.terms), self.settings))
         if doc is None:
             return answer
-        there = retrieve(index, query_vec, list(query.terms), self.settings, topic.passages_of(index, doc))
+        there = retrieve(index, query_vec, list(query.terms), self.settings, index.passages_of([doc]))
         return topic.prefer(answer, answerer.answer(prepared, query, query_vec, there, self.ranker, self.settings,
                                                     self.reader))
 
@@ -184,4 +184,4 @@ def _within(index: Index, doc_ids: Sequence[str] | None) -> tuple[np.ndarray | N
                                 "`verbatim docs` lists them (or leave the documents out to ask all of them)")
         rows.append(row)
     ids = tuple(index.documents[r].doc_id for r in rows)
-    return np.flatnonzero(np.isin(index.p_doc, rows)).astype(np.int64), ids
+    return index.passages_of(rows), ids

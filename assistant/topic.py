@@ -37,11 +37,6 @@ def chat_document(index: Index, earlier: Retrieved) -> int | None:
     return int(index.p_doc[earlier.rows[0]]) if len(earlier.rows) else None
 
 
-def passages_of(index: Index, doc_row: int) -> np.ndarray:
-    """The passage rows of one document."""
-    return np.flatnonzero(index.p_doc == doc_row).astype(np.int64)
-
-
 def prefer(everywhere: Answer, in_chat_document: Answer, head_start: float = TOPIC_ODDS) -> Answer:
     """The answer from the chat's document unless the answer over all documents is more likely by more than
     `head_start` in log-odds; never an abstention over a quote (the chat's document not answering is no reason

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +84,10 @@ class Index:
         if doc_id not in self.by_id:
             raise KeyError(f"no document {doc_id!r} in the index; `verbatim docs` lists the ids")
         return self.documents[self.by_id[doc_id]]
+
+    def passages_of(self, doc_rows: Sequence[int]) -> np.ndarray:
+        """The passage rows of the documents at `doc_rows`, in index order."""
+        return np.flatnonzero(np.isin(self.p_doc, list(doc_rows))).astype(np.int64)
 
     def passage(self, i: int) -> Passage:
         doc = self.documents[int(self.p_doc[i])]
