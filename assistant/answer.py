@@ -33,7 +33,24 @@ class SourcedSpan:
 
 @dataclass(frozen=True, slots=True)
 class Quote(SourcedSpan):
-    """A sentence (or neighbouring sentences) quoted verbatim; `score` is its probability of answering."""
+    """A sentence (or neighbouring sentences) quoted verbatim; `score` is its probability of answering. `elided`:
+    spans of page furniture inside it (a sentence that runs over a page's end), as document offsets."""
+
+    elided: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def shown(self) -> str:
+        """The quote as shown in an answer: its page furniture replaced by " … " (its `text` stays exact)."""
+        if not self.elided:
+            return self.text
+        out, at = [], self.start
+        for a, b in self.elided:
+            piece = self.text[at - self.start:a - self.start].strip()
+            if piece or not out:   # furniture after furniture: one omission
+                out.append(piece)
+            at = b
+        out.append(self.text[at - self.start:].strip())
+        return " … ".join(out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +72,11 @@ class Answer:
 
     @property
     def text(self) -> str:
-        """The answer shown to the user: the quotes' texts only (as read: line wraps joined), or the plain abstention."""
+        """The answer shown to the user: the quotes' texts only (as read: line wraps joined, page furniture elided),
+        or the plain abstention."""
         if self.abstained:
             return ABSTAIN_TEXT
-        return "\n\n".join(reading(q.text) for q in self.quotes)
+        return "\n\n".join(reading(q.shown) for q in self.quotes)
 
     def to_dict(self, id: str | None = None) -> dict[str, Any]:
         """The Answer JSON of DESIGN.md (with `id` first when given)."""

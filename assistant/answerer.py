@@ -38,6 +38,10 @@ _URL = re.compile(r"https?://|www\.", re.I)
 _ITEM_MARK = re.compile(r"^(?:[-–—•*·▪◦●○]|\(?(?:\d{1,2}|[a-z]|[ivx]{1,4})[.)])\s")   # "- ", "• ", "1. ", "(a) ", "iv) "
 MAX_LIST_ROWS = 12      # a quoted list holds at most this many sentences (its lead-in and items) ...
 MAX_LIST_CHARS = 1200   # ... and characters
+_CLAUSE = re.compile(   # "8.05 GOVERNING LAW.", "13. Assignment", "Section 4. Term", "ARTICLE 7"
+    r"^\s*(?:(?i:section|article|clause)\s+[0-9IVXLC]+(?:\.\d+)*\.?(?:\s*[-–—:.]|\s+[A-Z])|ARTICLE\b"
+    r"|\d{1,3}(?:\.\d{1,3})+\.?\s+[A-Z]|\d{1,3}\.\s+[A-Z])")
+_END_MARKS = (".", "!", "?", ":", ";", '"', "”", "’", ")", "]")
 LEAD_IN_REACH = 3       # an item is quoted from its lead-in when that is at most this many sentences before it
 
 
@@ -219,28 +223,66 @@ def _with_context(index: Index, chosen: list[int], scored: Scored) -> list[int]:
     """The chosen sentence rows and the neighbours that run on with them (`_runs_on`) that their quotes need: the
     sentence before one that opens by pointing back ("It is designed..."), and the sentence after the best one
     when the ranker rates it JOIN_RATIO of it (an answer that runs on: "...by operating as a bank. This means
-    heightened oversight..."). The ranker's call, not the reader's: its features read the neighbours, the reader
-    reads one sentence (and only the ranker's best), and with the reader's scores quotes lost their ends."""
+    heightened oversight..."), unless it opens a numbered clause of its own (`opens_clause`); and the other part of
+    a sentence that a page break cuts in two (`breaks_across`). Joining the next sentence is the ranker's call, not
+    the reader's: its features read the neighbours, the reader reads one sentence (and only the ranker's best), and
+    with the reader's scores quotes lost their ends."""
     def ranker(row: int) -> float:
         at = np.flatnonzero(scored.rows == row)
         return float(scored.prob[at[0]]) if len(at) else 0.0
 
     best = chosen[0]
     out = [s - 1 for s in chosen if s > 0 and _runs_on(index, s - 1) and points_back(index.sentence(s).text)]
-    if _runs_on(index, best) and ranker(best + 1) >= JOIN_RATIO * ranker(best):
+    out += [s - 1 for s in chosen if s > 0 and breaks_across(index, s - 1)]
+    out += [s + 1 for s in chosen if breaks_across(index, s)]
+    if _runs_on(index, best) and not opens_clause(index.sentence(best + 1).text) \
+            and ranker(best + 1) >= JOIN_RATIO * ranker(best):
         out.append(best + 1)
     return chosen + out
 
 
+def opens_clause(sentence: str) -> bool:
+    """Whether a sentence opens a numbered clause of its own ("8.05 GOVERNING LAW. All disputes...", "13.
+    Assignment.", "Section 4. Term", "ARTICLE 7"): a new provision, not the run-on of the one before it."""
+    return bool(_CLAUSE.match(sentence))
+
+
 def _runs_on(index: Index, row: int) -> bool:
     """Whether sentence `row + 1` follows `row` in the same section with only white space between (no heading
-    or page furniture left out of the index), so that one quote may hold both."""
+    or page furniture left out of the index, unless a page break cut the sentence there: `breaks_across`), so
+    that one quote may hold both."""
     nxt = row + 1
     if nxt >= len(index.s_doc) or index.s_doc[nxt] != index.s_doc[row]:
         return False
     if index.p_section[index.s_host[nxt]] != index.p_section[index.s_host[row]]:
         return False
-    return not index.documents[int(index.s_doc[row])].text[int(index.s_end[row]):int(index.s_start[nxt])].strip()
+    gap = index.documents[int(index.s_doc[row])].text[int(index.s_end[row]):int(index.s_start[nxt])]
+    return not gap.strip() or breaks_across(index, row)
+
+
+def breaks_across(index: Index, row: int) -> bool:
+    """Whether a page break cuts a sentence into rows `row` and `row + 1` of one document ("...subject to" | "Page
+    4 of 9" | "the terms hereof."): the first ends without end punctuation, the second opens in lower case, and
+    between them lie only white space and page furniture (skip spans), with a sign of a page break: furniture,
+    a page's start, or more than one blank line. A quote of either holds both, and the furniture between."""
+    nxt = row + 1
+    if nxt >= len(index.s_doc) or index.s_doc[nxt] != index.s_doc[row]:
+        return False
+    doc = index.documents[int(index.s_doc[row])]
+    end, start = int(index.s_end[row]), int(index.s_start[nxt])
+    before = doc.text[int(index.s_start[row]):end]
+    if (before.endswith(_END_MARKS) or not doc.text[start:start + 1].islower()
+            or len(before.split()) < MIN_QUOTE_WORDS):
+        return False
+    furniture = [(a, b) for a, b in doc.skip if end <= a and b <= start]
+    rest, at = [], end
+    for a, b in furniture:
+        rest.append(doc.text[at:a])
+        at = b
+    rest.append(doc.text[at:start])
+    if "".join(rest).strip():
+        return False
+    return bool(furniture) or any(end < p <= start for p in doc.pages) or doc.text[end:start].count("\n") > 2
 
 
 def is_list_item(sentence: str) -> bool:
@@ -327,7 +369,8 @@ def _quotes(index: Index, chosen: list[int], scores: dict[int, float]) -> tuple[
         start, end = int(index.s_start[first]), int(index.s_end[last])
         host = int(index.s_host[first])
         out.append(Quote(doc.doc_id, start, end, doc.text[start:end], max(scores.get(r, 0.0) for r in range(first, last + 1)),
-                         doc.source, doc.title, index.sections[int(index.p_section[host])], page_of(doc, start)))
+                         doc.source, doc.title, index.sections[int(index.p_section[host])], page_of(doc, start),
+                         tuple((a, b) for a, b in doc.skip if start < a and b < end)))
     return tuple(sorted(out, key=lambda q: -q.score))
 
 

@@ -59,7 +59,7 @@ def _render(answer) -> str:
     for n, q in enumerate(answer.quotes, 1):
         where = " › ".join(x for x in (q.title, q.section) if x)
         at = f"characters {q.start}–{q.end}" if q.page is None else f"p. {q.page}"
-        lines.append(f"[{n}] “{reading(q.text)}”\n    — {where} ({q.source}, {at}, score {q.score:.2f})")
+        lines.append(f"[{n}] “{reading(q.shown)}”\n    — {where} ({q.source}, {at}, score {q.score:.2f})")
     lines.append(f"confidence {answer.confidence:.2f}")
     return "\n".join(lines)
 

@@ -243,7 +243,7 @@ def answer_html(answer: Answer, cites: Sequence[Citation]) -> str:
         return f'<p class="vb-abstain">{_esc(ABSTAIN_TEXT)}</p>'
     numbers = citation_numbers(cites)
     return "".join(
-        f'<p class="vb-quote">“{_text_html(q.text, QUOTE_CHARS)}” '
+        f'<p class="vb-quote">“{_text_html(q.shown, QUOTE_CHARS)}” '
         f'<span class="vb-cite">[{numbers[(q.doc_id, q.start, q.end)]}'
         f'{", " + page_label(_pages([q])) if page_of(q) is not None else ""}]</span></p>'
         for q in answer.quotes

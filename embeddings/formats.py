@@ -24,6 +24,7 @@ from pypdf.errors import DependencyError
 from trafilatura.settings import DEFAULT_CONFIG
 
 from embeddings.documents import Section
+from embeddings.layout import line_shape
 
 # pypdf reports damage it reads past ("invalid pdf header", "EOF marker not found") through logging; without a
 # handler of its own Python prints those on the user's terminal. They stay in the log for whoever configures one.
@@ -225,11 +226,6 @@ _EDGE_LINES = 4   # lines at either end of a page's text where running headers a
 _PLACEHOLDER_TITLES = {"untitled", "untitled document", "document", "title"}  # reportlab's and printers' defaults
 
 
-def _shape(line: str) -> str:
-    """A line with its numbers masked: "Page 3 of 9" and "Page 4 of 9" are the same running footer."""
-    return re.sub(r"\d+", "#", _collapse(line)).lower()
-
-
 def _pdf_furniture(pages: list[list[str]]) -> list[set[int]]:
     """Per page, the indexes of its running header and footer lines and its page number.
 
@@ -248,15 +244,15 @@ def _pdf_furniture(pages: list[list[str]]) -> list[set[int]]:
     seen_bottom: Counter[str] = Counter()
     for lines in pages:
         top, bottom = edges(lines)
-        seen_top.update({_shape(lines[i]) for i in top})
-        seen_bottom.update({_shape(lines[i]) for i in bottom})
+        seen_top.update({line_shape(lines[i]) for i in top})
+        seen_bottom.update({line_shape(lines[i]) for i in bottom})
     furniture: list[set[int]] = []
     for lines in pages:
         found: set[int] = set()
         for run, seen in zip(edges(lines), (seen_top, seen_bottom)):
             shapes: set[str] = set()
             for i in run:
-                shape = _shape(lines[i])
+                shape = line_shape(lines[i])
                 running = seen[shape] >= repeats and not lines[i][0].islower()  # body text runs on in lower case
                 if shape in shapes or not (running or _PAGE_NUMBER.fullmatch(lines[i])):
                     break

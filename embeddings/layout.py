@@ -7,6 +7,7 @@ spans, so offsets stay exact. It recognises the chrome of scraped pages (share b
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -24,7 +25,17 @@ _ROMAN_HEADING = re.compile(r"^[IVXLC]{1,6}\.\s")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _BYLINE = re.compile(r"^by\b\W|.*\|", re.IGNORECASE)   # "By: author|date" is metadata, not a heading
 _FAQ = re.compile(r"\b(?:frequently asked questions|faqs?)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\d+")
+_DIVISION = re.compile(   # a numbered division's heading: "ARTICLE 3", "Schedule 2 Prices"
+    r"(?:article|section|part|chapter|schedule|appendix|annex|exhibit|clause|title)\s+(?:\d|[ivxlc]+\b)", re.I)
+TITLE_WITHIN = 5               # the title is one of the first lines of text ...
+TITLE_CHARS = 1_000            # ... and starts within this many characters: no heading-like line further down
+RUNNING_REPEATS = 3            # a stand-alone line with a number that recurs this often is a running header or footer
+RUNNING_REPEATS_PLAIN = 5      # ... and one without a number this often ("CONFIDENTIAL TREATMENT REQUESTED")
 _HEADING_MAX_WORDS = 20
+# A line ending with one of these words is a sentence cut short (by a page break), not a heading.
+_RUNS_ON_WORDS = frozenset(
+    "the a an and or of such shall may will must which whose its their with by from between than as be is are".split())
 _HEADING_MAX_CHARS = 160
 
 
@@ -45,6 +56,25 @@ def _lines(text: str) -> Iterator[tuple[int, int]]:
         pos += len(line)
 
 
+def line_shape(line: str) -> str:
+    """A line with its white space collapsed and its numbers masked: "Page 3 of 9" and "Page 4  of 9" are the same
+    running footer."""
+    return _NUMBER.sub("#", " ".join(line.split())).lower()
+
+
+def _running(lines: list[str], alone: list[bool]) -> set[int]:
+    """Indexes of the stand-alone lines that recur through the text as a paged original's running headers and
+    footers ("Source: ACME INC., 8-K, 1/7/2019", "E - 5", "Page 3 of 12"): a shape (`line_shape`) met
+    RUNNING_REPEATS times with a number in it, RUNNING_REPEATS_PLAIN times without. A heading repeated less
+    often ("Eligibility" under each of two benefits) stays a heading, and so does a numbered division ("ARTICLE 3",
+    "Schedule 2 Prices")."""
+    shapes = [line_shape(line) if ok and any(c.isalpha() for c in line) and not _DIVISION.match(line) else ""
+              for line, ok in zip(lines, alone)]
+    seen = Counter(shape for shape in shapes if shape)
+    return {i for i, shape in enumerate(shapes)
+            if shape and seen[shape] >= (RUNNING_REPEATS if "#" in shape else RUNNING_REPEATS_PLAIN)}
+
+
 def is_boilerplate(line: str) -> bool:
     return bool(BOILERPLATE.fullmatch(line.strip()))
 
@@ -58,11 +88,13 @@ def _looks_like_heading(line: str) -> bool:
         and not _BULLET.match(line)
         and not _BYLINE.match(line)
         and any(c.isalpha() for c in line)
+        and words[-1].lower() not in _RUNS_ON_WORDS
     )
 
 
 def analyse(text: str, markdown: bool = False) -> Layout:
-    """Title, headings and skip spans of `text`; a heading must stand alone between blank or boilerplate lines."""
+    """Title, headings and skip spans of `text`; a heading must stand alone between blank or boilerplate lines.
+    Running headers and footers of a paged original (`_running`) are skipped like boilerplate."""
     spans = list(_lines(text))
     kinds: list[str] = []
     for start, end in spans:
@@ -74,13 +106,24 @@ def analyse(text: str, markdown: bool = False) -> Layout:
         after = i == len(spans) - 1 or kinds[i + 1] in ("blank", "skip")
         return before and after
 
+    def runs_on(i: int) -> bool:
+        """Whether the next line of text opens in lower case: line i is a sentence a page break cut, no heading."""
+        following = next((j for j in range(i + 1, len(spans)) if kinds[j] == "text"), None)
+        return following is not None and text[spans[following][0]:spans[following][0] + 1].islower()
+
+    lines = [text[start:end] for start, end in spans]
+    for i in _running(lines, [kind == "text" and alone(i) and not (markdown and _MD_HEADING.match(lines[i]))
+                              for i, kind in enumerate(kinds)]):
+        kinds[i] = "skip"
     title = ""
     sections: list[Section] = []
     skip: list[tuple[int, int]] = [(s, e) for (s, e), k in zip(spans, kinds) if k == "skip"]
     in_faq = False
+    lines_before = 0       # lines of text up to this one
     for i, ((start, end), kind) in enumerate(zip(spans, kinds)):
         if kind != "text":
             continue
+        lines_before += 1
         line = text[start:end]
         md = _MD_HEADING.match(line) if markdown else None
         if md:
@@ -89,9 +132,10 @@ def analyse(text: str, markdown: bool = False) -> Layout:
             heading = Section(md.group(2), h_start, h_start + len(md.group(2)), level)
             # the "##" before it (and any after it) is markup, not text to index
             skip.extend(span for span in ((start, h_start), (heading.end, end)) if text[span[0]:span[1]].strip())
-        elif not title and not sections and _looks_like_heading(line) and alone(i):
+        elif (not title and not sections and lines_before <= TITLE_WITHIN and start <= TITLE_CHARS
+              and _looks_like_heading(line) and alone(i) and not runs_on(i)):
             heading = Section(line, start, end, 0)
-        elif not markdown and alone(i) and _looks_like_heading(line):
+        elif not markdown and alone(i) and _looks_like_heading(line) and not runs_on(i):
             level = 2 if _ROMAN_HEADING.match(line) or (in_faq and line.endswith("?")) else 1
             heading = Section(line, start, end, level)
         else:

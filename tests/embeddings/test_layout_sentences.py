@@ -106,3 +106,53 @@ def test_text_without_full_stops_is_cut_into_bounded_sentences():
     spans = split_sentences(text)
     assert all(0 < b - a <= MAX_SENTENCE_CHARS for a, b in spans)
     assert "".join(text[a:b] for a, b in spans).replace(" ", "") == text.replace(" ", "")
+
+
+def _paged_contract(pages: int = 4) -> str:
+    """A contract saved as text from a paged original: each page ends with its number and the filing's running
+    footer, as EDGAR exhibits do; one clause heading recurs (twice, as headings may)."""
+    body = []
+    for page in range(1, pages + 1):
+        body.append(f"{page}.1 Services. The Supplier shall provide the services described in Schedule {page} to the "
+                    "Customer with reasonable skill and care.")
+        body.append("Payment Terms" if page <= 2 else f"Clause {page} Notes")
+        body.append(f"{page}.2 The Customer shall pay each invoice within thirty days of receiving it.")
+        body.append(f"E - {page}")
+        body.append("Source: ACME CORP, 8-K, 1/7/2019")
+        body.append("CONFIDENTIAL TREATMENT REQUESTED")
+    return "SUPPLY AGREEMENT\n\n" + "\n\n".join(body) + "\n"
+
+
+def test_running_headers_and_footers_of_a_paged_text_are_skipped_not_headings():
+    text = _paged_contract(pages=5)
+    layout = analyse(text)
+    skipped = {" ".join(text[a:b].split()) for a, b in layout.skip}
+    headings = {s.heading for s in layout.sections}
+    assert layout.title == "SUPPLY AGREEMENT"
+    assert {"Source: ACME CORP, 8-K, 1/7/2019", "E - 3", "CONFIDENTIAL TREATMENT REQUESTED"} <= skipped
+    assert not any(h.startswith(("Source:", "E - ", "CONFIDENTIAL")) for h in headings)
+    assert "Payment Terms" in headings and "Clause 3 Notes" in headings   # a heading met twice stays a heading
+
+
+def test_a_line_recurring_less_often_stays_in_the_text():
+    text = _paged_contract(pages=2)   # the footer twice, the unnumbered line twice: too few to tell
+    layout = analyse(text)
+    skipped = {" ".join(text[a:b].split()) for a, b in layout.skip}
+    assert "Source: ACME CORP, 8-K, 1/7/2019" not in skipped and "CONFIDENTIAL TREATMENT REQUESTED" not in skipped
+
+
+def test_the_title_is_one_of_the_first_lines():
+    text = ("This agreement is made between the parties named below on the date written at its end.\n\n"
+            "It sets out the terms on which the Supplier supplies goods.\n\nThe Customer agrees to them.\n\n"
+            "Each party signs below.\n\nThe schedules form part of it.\n\nIN WITNESS WHEREOF\n\nSigned by both parties.\n")
+    assert analyse(text).title == ""   # a heading-like line near the end names no document
+    assert analyse("SUPPLY AGREEMENT\n\n" + text).title == "SUPPLY AGREEMENT"
+
+
+def test_a_sentence_cut_by_a_page_break_is_no_heading():
+    text = ("SUPPLY AGREEMENT\n\n4.1 The Supplier shall deliver the goods to the premises of the\n\n7\n\n"
+            "Customer within ten days of each order.\n\n4.2 Delivery Costs\n\nThe Supplier pays for delivery to the "
+            "Customer's premises\n\n8\n\nwhere they lie within the United Kingdom.\n")
+    layout = analyse(text)
+    assert layout.title == "SUPPLY AGREEMENT"
+    assert [s.heading for s in layout.sections] == ["4.2 Delivery Costs"]   # the cut lines run on below
