@@ -206,9 +206,16 @@ def answer(prepared: Prepared, query: Query, query_vec: np.ndarray, found: Retri
     best = float(prob[order[0]])
     if best < threshold or best <= 0:
         return Answer(query.question, (), passages, best)
-    # a further quote must answer too: over the threshold, and close to the best
-    chosen = [int(scored.rows[i]) for i in order[: settings.max_quotes]
-              if prob[i] >= max(threshold, SECOND_QUOTE_RATIO * best)]
+    # a further quote must answer too: over the threshold, and close to the best; and say something else (a page
+    # that repeats a sentence, "You could get £83.30 a week...", under two headings quotes it once)
+    chosen: list[int] = []
+    said: set[str] = set()
+    for i in order:
+        if len(chosen) == settings.max_quotes or prob[i] < max(threshold, SECOND_QUOTE_RATIO * best):
+            break
+        if _said(scored.texts[i]) not in said:
+            said.add(_said(scored.texts[i]))
+            chosen.append(int(scored.rows[i]))
     scores = {int(scored.rows[i]): float(prob[i]) for i in order}
     return Answer(query.question, _quotes(index, _with_context(index, chosen, scored), scores), passages, best)
 
@@ -360,7 +367,8 @@ def _joined(index: Index, spans: list[tuple[int, int]]) -> list[tuple[int, int]]
 
 
 def _quotes(index: Index, chosen: list[int], scores: dict[int, float]) -> tuple[Quote, ...]:
-    """Quotes for the chosen sentence rows, best first; runs of adjacent ones joined, and lists whole (`_list_span`)."""
+    """Quotes for the chosen sentence rows, best first; runs of adjacent ones joined, and lists whole (`_list_span`);
+    a quote in the words of a better one (a page that repeats itself) left out."""
     runs = _joined(index, [(s, s) for s in chosen])
     spans = _joined(index, [_list_span(index, first, last) for first, last in runs])
     out = []
@@ -371,7 +379,18 @@ def _quotes(index: Index, chosen: list[int], scores: dict[int, float]) -> tuple[
         out.append(Quote(doc.doc_id, start, end, doc.text[start:end], max(scores.get(r, 0.0) for r in range(first, last + 1)),
                          doc.source, doc.title, index.sections[int(index.p_section[host])], page_of(doc, start),
                          tuple((a, b) for a, b in doc.skip if start < a and b < end)))
-    return tuple(sorted(out, key=lambda q: -q.score))
+    said: set[str] = set()
+    distinct = []
+    for quote in sorted(out, key=lambda q: -q.score):
+        if _said(quote.text) not in said:
+            said.add(_said(quote.text))
+            distinct.append(quote)
+    return tuple(distinct)
+
+
+def _said(text: str) -> str:
+    """What a text says, for telling repeats apart: its words, case folded."""
+    return " ".join(text.split()).casefold()
 
 
 def _found(index: Index, row: int, score: float) -> Found:

@@ -1,5 +1,5 @@
-"""Contracts and policies from paged originals: a quote ends with its own numbered clause and never runs on into
-the next; a sentence that a page break cuts in two is quoted whole."""
+"""Quotes from real documents: a quote ends with its own numbered clause and never runs on into the next; a
+sentence that a page break cuts in two is quoted whole; a sentence a page repeats is quoted once."""
 from __future__ import annotations
 
 import pytest
@@ -137,3 +137,27 @@ def test_list_items_are_not_joined_as_a_broken_sentence(paged_bot):
     records = next(i for t, i in rows.items() if t.startswith("1.2 Records."))
     assert breaks_across(index, records)
     assert not breaks_across(index, records + 1)   # the sentence's end: "...notice." ends it
+
+
+REPEATING = """<!DOCTYPE html><html><head><title>Carer's Allowance - GOV.UK</title></head><body><main>
+<h1>Carer's Allowance</h1>
+<h2>How it works</h2>
+<p>You could get £83.30 a week if you care for someone at least 35 hours a week and they get certain benefits.</p>
+<p>You do not have to be related to, or live with, the person you care for.</p>
+<p>Carer's Allowance can affect the other benefits that you and the person you care for get.</p>
+<h2>What you'll get</h2>
+<p>You could get £83.30 a week if you care for someone at least 35 hours a week and they get certain benefits.</p>
+<h3>How you're paid</h3>
+<p>You can choose to be paid weekly in advance or every 4 weeks.</p>
+<p>It will be paid into an account, for example your bank account.</p>
+</main></body></html>
+"""
+
+
+def test_a_page_that_repeats_a_sentence_quotes_it_once(pages_bot):
+    """GOV.UK pages repeat their summary under a later heading; the second copy is no second answer."""
+    bot = pages_bot("repeating", {"carers.html": REPEATING})
+    for question in ("How much could I get?", "What is the weekly amount?"):
+        texts = [" ".join(q.text.split()) for q in bot.ask(question).quotes]
+        assert any(t.startswith("You could get £83.30 a week") for t in texts), texts
+        assert len(texts) == len(set(texts)), texts
