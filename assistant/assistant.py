@@ -97,8 +97,8 @@ class Assistant:
     def ask(self, question: str, history: Sequence[str] = (), doc_ids: Sequence[str] | None = None,
             chat_document: str | None = None) -> Answer:
         """Quotes that answer `question` (after the earlier questions `history`), or an abstention; only from
-        the documents `doc_ids` (ids or indexed paths) when given. A follow-up that names no topic of its own is
-        also answered within the chat's document, which wins unless another answers clearly better (`topic`):
+        the documents `doc_ids` (ids or indexed paths) when given. A follow-up is also answered within the chat's
+        document, which wins unless another answers clearly better (`topic`):
         `chat_document`, the id of the document the chat's previous answer quoted, where the caller keeps the
         answers (the web chat does); else the document found first for the previous question.
 
@@ -107,7 +107,7 @@ class Assistant:
         """
         prepared, query, query_vec, found, chosen = self._find(question, history, doc_ids)
         answer = answerer.answer(prepared, query, query_vec, found, self.ranker, self.settings, self.reader)
-        if not chosen and topic.stays_on_topic(query.question, history):
+        if not chosen and topic.stays_on_topic(history):
             answer = self._in_chat_document(prepared, query, query_vec, history, answer, chat_document)
         return dataclasses.replace(answer, doc_ids=chosen) if chosen else answer
 

@@ -1,13 +1,13 @@
-"""A chat's document: where a follow-up that names no topic of its own is looked for too.
+"""A chat's document: where a follow-up is looked for too.
 
 In a chat on one page, "What documents do I need?" or "When was the bridge built?" asks about that page, though
-it neither points back ("it", "what about") nor carries the page's words. Such a question is answered as asked
-over all documents and again within the chat's document (the page the chat's previous answer quoted, where the
-caller keeps its answers as the web chat does; else that of the passage retrieval finds first for the question
-before it, as the chat read that one), and the chat's document gets a head start of TOPIC_ODDS in
-log-odds: another document must answer clearly better to take the follow-up away from it. Follow-ups that point
-back are read with the earlier questions instead (`question.resolve`), and a chat asked within chosen documents
-is already kept to them.
+it neither points back ("it", "what about") nor carries the page's words; and "How do I report it?" in a chat
+on the IT policy asks about the IT policy, though "report" is said best by another page. A follow-up is answered
+over all documents (one that points back read with the earlier questions, `question.resolve`) and again within
+the chat's document (the page the chat's previous answer quoted, where the caller keeps its answers as the web
+chat does; else that of the passage retrieval finds first for the question before it, as the chat read that one),
+and the chat's document gets a head start of TOPIC_ODDS in log-odds: another document must answer clearly better
+to take the follow-up away from it. A chat asked within chosen documents is already kept to them.
 """
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from assistant.answer import Answer
-from assistant.question import leans_on_history, plain
 from assistant.reader import logit
 from assistant.retrieval import Retrieved
 from embeddings.store import Index
@@ -26,10 +25,10 @@ from embeddings.store import Index
 TOPIC_ODDS = 1.0
 
 
-def stays_on_topic(question: str, history: Sequence[str]) -> bool:
-    """Whether `question` is a follow-up to keep to the chat's document: asked after earlier questions, and not
-    leaning on them (one that points back or says too little is read with them instead, `question.resolve`)."""
-    return any(isinstance(h, str) and h.strip() for h in history) and not leans_on_history(plain(question))
+def stays_on_topic(history: Sequence[str]) -> bool:
+    """Whether a question asked after `history` is a follow-up to keep to the chat's document: one with an earlier
+    question, whether it points back or not."""
+    return any(isinstance(h, str) and h.strip() for h in history)
 
 
 def chat_document(index: Index, earlier: Retrieved) -> int | None:

@@ -184,3 +184,22 @@ def test_shared_squad_files_parse_with_official_counts():
     assert (len(articles), len(items)) == (48, 10_570)
     articles, items = squad.load(root / "dev-v2.0.json")
     assert (len(articles), len(items), sum(not i.answerable for i in items)) == (35, 11_873, 5_945)
+
+
+# --- the staff dev set ---
+
+def test_staff_dev_set_answers_are_in_its_documents_as_loaded():
+    """Every answer of eval/data/staff_dev/qa.jsonl is text of one of its documents as Verbatim loads them (web pages
+    through their main content, white space as the eval folds it), and every chat's earlier questions are items."""
+    from embeddings.loaders import load
+    from eval.metrics import fold
+
+    folder = Path(__file__).resolve().parents[2] / "eval" / "data" / "staff_dev"
+    texts = [fold(load(path).text) for path in sorted((folder / "docs").iterdir())]
+    items = datasets.load_jsonl(folder / "qa.jsonl")
+    assert len(items) == 91 and sum(not i.answerable for i in items) == 24 and sum(i.followup for i in items) == 53
+    asked = {i.question for i in items}
+    for item in items:
+        for answer in item.answers:
+            assert any(fold(answer) in text for text in texts), (item.id, answer)
+        assert set(item.history) <= asked, item.id
