@@ -151,9 +151,17 @@ def _window_cos(index: Index, rows: np.ndarray, own: np.ndarray, cos: np.ndarray
 
 
 def best_rows(scored: Scored, n: int) -> np.ndarray:
-    """Positions in `scored` of its n best quotable sentences by the ranker, best first: what the reader reads."""
-    order = np.argsort(-scored.prob, kind="stable")[:n]
-    return order[scored.prob[order] > 0]
+    """Positions in `scored` of its n best quotable sentences by the ranker, best first: what the reader reads. A
+    sentence in the words of a better one (a page that repeats itself) is left out: the reader reads it once."""
+    out: list[int] = []
+    said: set[str] = set()
+    for i in np.argsort(-scored.prob, kind="stable"):
+        if len(out) == n or scored.prob[i] <= 0:
+            break
+        if _said(scored.texts[i]) not in said:
+            said.add(_said(scored.texts[i]))
+            out.append(int(i))
+    return np.array(out, dtype=np.int64)
 
 
 def readings(query: Query) -> tuple[str, ...]:
@@ -170,17 +178,19 @@ def reader_logits(reader: Reader, query: Query, texts: list[str]) -> np.ndarray:
 
 
 def read(reader: Reader, query: Query, scored: Scored, candidates: int) -> np.ndarray:
-    """(n,) probabilities: the reader's calibrated reading of the ranker's best `candidates` quotable sentences,
-    combined with the ranker's logit. The other quotable sentences are scored as if the reader rated them as low
-    as the lowest one it read: never above a sentence it read, and still comparable as neighbours that join a
-    quote. What may never be quoted stays 0."""
+    """(n,) probabilities: the reader's calibrated reading of the ranker's best `candidates` quotable sentences
+    (`best_rows`), combined with the ranker's logit. A repeat of a sentence it read is rated as that one; the other
+    quotable sentences as if the reader rated them as low as the lowest one it read: never above a sentence it
+    read, and still comparable as neighbours that join a quote. What may never be quoted stays 0."""
     quotable = scored.prob > 0
     order = best_rows(scored, candidates)
     if not len(order):
         return np.zeros_like(scored.prob)
     logits = np.full(len(scored.prob), 0.0, dtype=np.float32)
     logits[order] = reader_logits(reader, query, [scored.texts[i] for i in order])
-    logits[np.setdiff1d(np.flatnonzero(quotable), order)] = logits[order].min()
+    read_as = {_said(scored.texts[i]): float(logits[i]) for i in order}
+    for i in np.setdiff1d(np.flatnonzero(quotable), order):
+        logits[i] = read_as.get(_said(scored.texts[i]), logits[order].min())   # a repeat as its twin was read
     return np.where(quotable, reader.calibration.probability(logits, logit(scored.prob)), 0.0)
 
 
