@@ -14,10 +14,11 @@ from typing import Literal
 from assistant.answer import QuestionError
 from embeddings.lexical import terms
 
-Kind = Literal["when", "number", "who", "where", "other"]
+Kind = Literal["when", "amount", "number", "who", "where", "other"]
 
 _KINDS: tuple[tuple[Kind, re.Pattern[str]], ...] = (
     ("when", re.compile(r"\bwhen\b|\bwhat (?:year|date|day|month|time|period)\b|\bsince when\b|\bhow long ago\b", re.I)),
+    ("amount", re.compile(r"\bhow much\b|\bwhat (?:amount|rate|fee|price|cost)s?\b|\bhow much does\b", re.I)),
     ("number", re.compile(r"\bhow (?:many|much|long|far|old|big|large|often|high|low)\b|\bwhat (?:percentage|percent|share|number|amount|proportion|size)\b", re.I)),
     ("who", re.compile(r"^\W*(?:and\s+)?who(?:m|se)?\b|\bwhich (?:person|people|company|companies|department|departments|agency|agencies|bank|banks|authority|authorities|organi[sz]ations?|regulators?|body|bodies|ministry|ministries)\b|\bwho\b", re.I)),
     ("where", re.compile(r"\bwhere\b|\bwhich (?:country|countries|city|cities|state|region|regions|province|place)\b|\bin what (?:country|city|place)\b", re.I)),

@@ -2,6 +2,8 @@
 sentence that a page break cuts in two is quoted whole; a sentence a page repeats is quoted once."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from assistant.answerer import breaks_across, opens_clause
@@ -161,3 +163,13 @@ def test_a_page_that_repeats_a_sentence_quotes_it_once(pages_bot):
         texts = [" ".join(q.text.split()) for q in bot.ask(question).quotes]
         assert any(t.startswith("You could get £83.30 a week") for t in texts), texts
         assert len(texts) == len(set(texts)), texts
+
+
+STAFF_DOCS = Path(__file__).resolve().parents[2] / "eval" / "data" / "staff_dev" / "docs"
+
+
+def test_how_much_asks_for_an_amount_not_a_count(pages_bot):
+    """Over the staff dev set's documents, "one" in "Only one person can get Child Benefit for a child."
+    counted as the number "how much" asks for, and that sentence beat the rates table."""
+    bot = pages_bot("staff", {p.name: p.read_text(encoding="utf-8") for p in STAFF_DOCS.iterdir()})
+    assert "£26.05" in bot.ask("how much is child benefit for one kid?").quotes[0].text

@@ -32,7 +32,9 @@ def test_top_rows_is_a_stable_argsort_of_positive_scores():
     ("When was the notice issued?", "when"),
     ("What year did SoFi pause crypto?", "when"),
     ("How many members does SoFi have?", "number"),
-    ("How much revenue did SoFi report?", "number"),
+    ("How much revenue did SoFi report?", "amount"),
+    ("how much is child benefit for one kid?", "amount"),
+    ("What rate applies to a company car?", "amount"),
     ("Who supervises it?", "who"),
     ("Which departments issued the notice?", "who"),
     ("Where may RMB stablecoins not be issued?", "where"),
@@ -119,6 +121,21 @@ def test_features_see_answer_kind_coverage_and_question_form():
     assert x[1, col["is_question"]] == 1 and x[0, col["is_question"]] == 0
     assert x[0, col["cover"]] == pytest.approx(1.0)
     assert x[0, col["novel"]] > x[1, col["novel"]]
+
+
+@pytest.mark.parametrize("sentence, holds", [
+    ("Eldest or only child | £26.05", True),
+    ("The charge is 1% of the Child Benefit for every £200 of income.", True),
+    ("It raised over a million dollars.", True),
+    ("Only one person can get Child Benefit for a child.", False),   # a count is no amount
+    ("There are two rates.", False),
+])
+def test_an_amount_is_a_figure_a_currency_or_a_share_not_a_count(sentence, holds):
+    """ "How much..." asks for an amount: "one person" does not hold one (it counted for "number", so the sentence
+    naming Child Benefit beat the rates table for "how much is child benefit for one kid?")."""
+    x = features([_candidate(sentence)], ("child",), {"child": 1.0}, "amount")
+    col = {name: i for i, name in enumerate(FEATURES)}
+    assert (x[0, col["kind_match"]], x[0, col["kind_miss"]]) == ((1.0, 0.0) if holds else (0.0, 1.0))
 
 
 @pytest.mark.parametrize("sentence, points", [
