@@ -5,7 +5,8 @@ A sentence that spells out the name a question abbreviates gets the acronym as a
 coverage counts it. A name counts when it is capitalised and its words' initials (with or without the small
 words "of", "and", ...) make the acronym, or, in any case, when the documents define the acronym somewhere
 ("... and Real-World Assets (RWA)") and the sentence holds the defining words ("real-world asset tokenization").
-An acronym the documents never spell out is left as it is.
+An acronym the documents never spell out is left as it is; one that a document's title or heading abbreviates
+("UC" for a page titled "Universal Credit") is searched for by that name too (`named`).
 """
 from __future__ import annotations
 
@@ -62,6 +63,25 @@ def definitions(texts: Iterable[str]) -> dict[str, frozenset[str]]:
                     found.setdefault(_key(match.group(1)), frozenset(terms(" ".join(words[first:]))))
                     break
     return found
+
+
+def named(texts: Iterable[str]) -> dict[str, str]:
+    """Acronyms that the capitalised names in `texts` (the documents' titles and headings) abbreviate -> the name,
+    as written: "uc" -> "Universal Credit", "hicbc" -> "High Income Child Benefit Charge". Any run of two or more of a
+    name's words counts, with or without its small words; letters that two different names make are left out."""
+    found: dict[str, dict[frozenset[str], str]] = {}
+    for text in texts:
+        for match in _NAME.finditer(text):
+            words = [w for w in _SPLIT.split(match.group()) if w][:MAX_WORDS]
+            small = [w.lower() in _SMALL_WORDS for w in words]
+            for first in range(len(words)):
+                for last in range(first + 2, len(words) + 1):
+                    if small[first] or small[last - 1]:
+                        continue
+                    name = " ".join(words[first:last])
+                    for letters in set(_initials(words[first:last], small[first:last])):
+                        found.setdefault(letters, {}).setdefault(frozenset(terms(name)), name)
+    return {letters: next(iter(names.values())) for letters, names in found.items() if len(names) == 1}
 
 
 def abbreviated(text: str, text_terms: frozenset[str], acronyms: Mapping[str, str],

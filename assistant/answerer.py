@@ -11,11 +11,11 @@ threshold.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.acronyms import definitions
+from assistant.acronyms import acronyms_in, definitions, named
 from assistant.answer import Answer, Found, Quote
 from assistant.question import Query, plain
 from assistant.ranking import FEATURES, Candidate, Ranker, features, points_back
@@ -23,6 +23,7 @@ from assistant.reader import Reader, logit
 from assistant.retrieval import Retrieved
 from assistant.variants import Variants
 from embeddings.documents import page_of
+from embeddings.lexical import terms
 from embeddings.settings import Settings
 from embeddings.store import Index
 
@@ -63,6 +64,7 @@ class Prepared:
     keys: np.ndarray        # (m,) sentence keys, sorted: doc row * 2**40 + start
     known: frozenset[str]   # indexed terms and the 5-letter prefixes of the longer ones
     defined: dict[str, frozenset[str]]   # acronyms the documents define -> the terms of their names
+    named: dict[str, str]   # acronyms their titles and headings abbreviate -> the name ("uc" -> "Universal Credit")
 
     def is_known(self, term: str) -> bool:
         return term in self.known or (len(term) > PREFIX and term[:PREFIX] in self.known)
@@ -73,7 +75,18 @@ def prepare(index: Index) -> Prepared:
     known = set(vocabulary) | {t[:PREFIX] for t in vocabulary if len(t) > PREFIX}
     texts = {d.content_hash or d.doc_id: d.text for d in index.documents}.values()   # a copy is read once
     return Prepared(index, index.s_doc.astype(np.int64) * _KEY_SHIFT + index.s_start, frozenset(known),
-                    definitions(texts))
+                    definitions(texts), named([d.title for d in index.documents] + list(index.sections)))
+
+
+def spelled_out(prepared: Prepared, query: Query) -> Query:
+    """`query` with the names of its acronyms that no document uses but a title or heading abbreviates ("when does
+    the first UC money land?" on a page titled "Universal Credit"), after it: retrieval and the ranker read them."""
+    names = [prepared.named[letters] for letters, term in acronyms_in(plain(query.question)).items()
+             if letters in prepared.named and not prepared.is_known(term)]
+    if not names:
+        return query
+    return replace(query, text=f"{query.text} ({', '.join(names)})",
+                   terms=query.terms + tuple(t for name in names for t in terms(name)))
 
 
 def candidate_rows(index: Index, keys: np.ndarray, passage_rows: np.ndarray) -> list[tuple[int, int]]:

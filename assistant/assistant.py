@@ -139,8 +139,8 @@ class Assistant:
     def _find(self, question: str, history: Sequence[str], doc_ids: Sequence[str] | None):
         question = check(question, self.settings.max_question_chars)
         history = check_history(history, self.settings.max_question_chars)
-        query = resolve(question, history)
         prepared = self._state
+        query = answerer.spelled_out(prepared, resolve(question, history))
         index = prepared.index
         within, chosen = _within(index, doc_ids)
         query_vec = self.encoder.encode([query.text])[0] if index.size else np.zeros(0, np.float32)

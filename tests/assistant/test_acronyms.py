@@ -1,7 +1,7 @@
 """Acronyms of a question matched to the names a sentence spells out (pure text logic, no model)."""
 from __future__ import annotations
 
-from assistant.acronyms import abbreviated, acronyms_in, definitions
+from assistant.acronyms import abbreviated, acronyms_in, definitions, named
 from embeddings.lexical import terms
 
 
@@ -40,3 +40,13 @@ def test_definitions_in_brackets_cover_the_lower_case_name():
     text = "Domestic entities must not engage in real-world asset tokenization."
     assert _abbreviated(text, "Is RWA tokenization allowed?", defined) == {"rwa"}
     assert _abbreviated(text, "Is RWA tokenization allowed?") == frozenset()   # not defined: the lower case name is not enough
+
+
+def test_titles_and_headings_name_what_their_acronyms_stand_for():
+    found = named(["Universal Credit - GOV.UK", "Carer's Allowance", "High Income Child Benefit Charge",
+                   "Child Benefit", "Central Bank", "Terms of Service"])
+    assert found["uc"] == "Universal Credit" and found["ca"] == "Carer's Allowance"
+    assert found["hicbc"] == "High Income Child Benefit Charge"
+    assert found["tos"] == found["ts"] == "Terms of Service"   # with or without its small word
+    assert "cb" not in found   # Child Benefit or Central Bank: two names, so neither
+    assert named(["overview", "how to claim"]) == {}   # no capitalised name
