@@ -11,7 +11,10 @@ threshold.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+from itertools import islice, takewhile
+from typing import TypeVar
 
 import numpy as np
 
@@ -27,6 +30,7 @@ from embeddings.lexical import terms
 from embeddings.settings import Settings
 from embeddings.store import Index
 
+T = TypeVar("T")
 _KEY_SHIFT = 1 << 40   # sentence key = doc row * 2**40 + start: sorted, since rows of a document are contiguous
 MIN_QUOTE_WORDS = 3
 SECOND_QUOTE_RATIO = 0.6   # a further quote must score at least this share of the best one
@@ -166,15 +170,8 @@ def _window_cos(index: Index, rows: np.ndarray, own: np.ndarray, cos: np.ndarray
 def best_rows(scored: Scored, n: int) -> np.ndarray:
     """Positions in `scored` of its n best quotable sentences by the ranker, best first: what the reader reads. A
     sentence in the words of a better one (a page that repeats itself) is left out: the reader reads it once."""
-    out: list[int] = []
-    said: set[str] = set()
-    for i in np.argsort(-scored.prob, kind="stable"):
-        if len(out) == n or scored.prob[i] <= 0:
-            break
-        if _said(scored.texts[i]) not in said:
-            said.add(_said(scored.texts[i]))
-            out.append(int(i))
-    return np.array(out, dtype=np.int64)
+    quotable = takewhile(lambda i: scored.prob[i] > 0, np.argsort(-scored.prob, kind="stable").tolist())
+    return np.array(list(islice(_distinct(quotable, lambda i: scored.texts[i]), n)), dtype=np.int64)
 
 
 def readings(query: Query) -> tuple[str, ...]:
@@ -231,14 +228,8 @@ def answer(prepared: Prepared, query: Query, query_vec: np.ndarray, found: Retri
         return Answer(query.question, (), passages, best)
     # a further quote must answer too: over the threshold, and close to the best; and say something else (a page
     # that repeats a sentence, "You could get £83.30 a week...", under two headings quotes it once)
-    chosen: list[int] = []
-    said: set[str] = set()
-    for i in order:
-        if len(chosen) == settings.max_quotes or prob[i] < max(threshold, SECOND_QUOTE_RATIO * best):
-            break
-        if _said(scored.texts[i]) not in said:
-            said.add(_said(scored.texts[i]))
-            chosen.append(int(scored.rows[i]))
+    answering = takewhile(lambda i: prob[i] >= max(threshold, SECOND_QUOTE_RATIO * best), order.tolist())
+    chosen = [int(scored.rows[i]) for i in islice(_distinct(answering, lambda i: scored.texts[i]), settings.max_quotes)]
     scores = {int(scored.rows[i]): float(prob[i]) for i in order}
     return Answer(query.question, _quotes(index, _with_context(index, chosen, scored), scores), passages, best)
 
@@ -402,18 +393,22 @@ def _quotes(index: Index, chosen: list[int], scores: dict[int, float]) -> tuple[
         out.append(Quote(doc.doc_id, start, end, doc.text[start:end], max(scores.get(r, 0.0) for r in range(first, last + 1)),
                          doc.source, doc.title, index.sections[int(index.p_section[host])], page_of(doc, start),
                          tuple((a, b) for a, b in doc.skip if start < a and b < end)))
-    said: set[str] = set()
-    distinct = []
-    for quote in sorted(out, key=lambda q: -q.score):
-        if _said(quote.text) not in said:
-            said.add(_said(quote.text))
-            distinct.append(quote)
-    return tuple(distinct)
+    return tuple(_distinct(sorted(out, key=lambda q: -q.score), lambda q: q.text))
 
 
 def _said(text: str) -> str:
     """What a text says, for telling repeats apart: its words, case folded."""
     return " ".join(text.split()).casefold()
+
+
+def _distinct(items: Iterable[T], text_of: Callable[[T], str]) -> Iterator[T]:
+    """`items` in order, without those in the words of an earlier one (a page that repeats itself)."""
+    said: set[str] = set()
+    for item in items:
+        key = _said(text_of(item))
+        if key not in said:
+            said.add(key)
+            yield item
 
 
 def _found(index: Index, row: int, score: float) -> Found:

@@ -106,7 +106,7 @@ def analyse(text: str, markdown: bool = False) -> Layout:
         after = i == len(spans) - 1 or kinds[i + 1] in ("blank", "skip")
         return before and after
 
-    def runs_on(i: int) -> bool:
+    def cut_short(i: int) -> bool:
         """Whether the next line of text opens in lower case: line i is a sentence a page break cut, no heading."""
         following = next((j for j in range(i + 1, len(spans)) if kinds[j] == "text"), None)
         return following is not None and text[spans[following][0]:spans[following][0] + 1].islower()
@@ -133,9 +133,9 @@ def analyse(text: str, markdown: bool = False) -> Layout:
             # the "##" before it (and any after it) is markup, not text to index
             skip.extend(span for span in ((start, h_start), (heading.end, end)) if text[span[0]:span[1]].strip())
         elif (not title and not sections and lines_before <= TITLE_WITHIN and start <= TITLE_CHARS
-              and _looks_like_heading(line) and alone(i) and not runs_on(i)):
+              and _looks_like_heading(line) and alone(i) and not cut_short(i)):
             heading = Section(line, start, end, 0)
-        elif not markdown and alone(i) and _looks_like_heading(line) and not runs_on(i):
+        elif not markdown and alone(i) and _looks_like_heading(line) and not cut_short(i):
             level = 2 if _ROMAN_HEADING.match(line) or (in_faq and line.endswith("?")) else 1
             heading = Section(line, start, end, level)
         else:
