@@ -20,6 +20,7 @@ import numpy as np
 
 from assistant.acronyms import acronyms_in, definitions, named
 from assistant.answer import Answer, Found, Quote
+from assistant.parties import aliases, as_defined
 from assistant.question import Query, plain
 from assistant.ranking import FEATURES, Candidate, Ranker, features, points_back
 from assistant.reader import Reader, logit
@@ -69,6 +70,7 @@ class Prepared:
     known: frozenset[str]   # indexed terms and the 5-letter prefixes of the longer ones
     defined: dict[str, frozenset[str]]   # acronyms the documents define -> the terms of their names
     named: dict[str, str]   # acronyms their titles and headings abbreviate -> the name ("uc" -> "Universal Credit")
+    parties: dict[str, tuple[str, frozenset[str]]]   # parties named once, then by a defined term (`parties.aliases`)
 
     def is_known(self, term: str) -> bool:
         return term in self.known or (len(term) > PREFIX and term[:PREFIX] in self.known)
@@ -79,7 +81,18 @@ def prepare(index: Index) -> Prepared:
     known = set(vocabulary) | {t[:PREFIX] for t in vocabulary if len(t) > PREFIX}
     texts = {d.content_hash or d.doc_id: d.text for d in index.documents}.values()   # a copy is read once
     return Prepared(index, index.s_doc.astype(np.int64) * _KEY_SHIFT + index.s_start, frozenset(known),
-                    definitions(texts), named([d.title for d in index.documents] + list(index.sections)))
+                    definitions(texts), named([d.title for d in index.documents] + list(index.sections)),
+                    aliases(texts))
+
+
+def in_their_words(prepared: Prepared, query: Query) -> Query:
+    """`query` as the documents word it: a party a contract calls by a defined term named by that term ("can
+    Kestrel subcontract?" -> "can the Supplier subcontract?", `parties`), then with the names of acronyms that only
+    a title or heading spells out (`spelled_out`)."""
+    text = as_defined(query.text, prepared.parties)
+    if text != query.text:
+        query = replace(query, text=text, terms=tuple(terms(text)), asked=as_defined(query.asked, prepared.parties))
+    return spelled_out(prepared, query)
 
 
 def spelled_out(prepared: Prepared, query: Query) -> Query:
@@ -178,7 +191,7 @@ def readings(query: Query) -> tuple[str, ...]:
     """What the reader reads as the question: a follow-up both as the chat resolves it (the earlier questions it
     leans on, then it) and as asked, so that the earlier questions' topic helps without their own details
     outvoting the latest question's ("How do I apply?" after a question on earnings)."""
-    asked = plain(query.question)
+    asked = query.asked or plain(query.question)
     return (query.text,) if query.text == asked else (query.text, asked)
 
 

@@ -140,7 +140,7 @@ class Assistant:
         question = check(question, self.settings.max_question_chars)
         history = check_history(history, self.settings.max_question_chars)
         prepared = self._state
-        query = answerer.spelled_out(prepared, resolve(question, history))
+        query = answerer.in_their_words(prepared, resolve(question, history))
         index = prepared.index
         within, chosen = _within(index, doc_ids)
         query_vec = self.encoder.encode([query.text])[0] if index.size else np.zeros(0, np.float32)

@@ -43,6 +43,12 @@ _OPENER = re.compile(
     r"|when|where|which|why|can|could|do|does|did|is|are|was|were|will|would|should|may|might|must|if|then)\b)))+",
     re.I,
 )
+# A follow-up that is no question of its own ("And for a couple?", "What about Paris?", "the second one?") asks for
+# what the question it follows asked for: no question word, or "what/how about"; not a condition ("And if...?").
+_ASKS = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how|is|are|was|were|do|does|did|can|could|will"
+                   r"|would|should|may|might|must|has|have|had|am|if)\b", re.I)
+_ABOUT = re.compile(r"^\W*(?:(?:and|but|so|or|ok(?:ay)?)\W+)?(?:what|how) about\b", re.I)
+OPENING_WORDS = 4   # the words of a question that say what it asks for ("How much...", not "...who help")
 _CLOSER = re.compile(r"\s*,\s*(?:please|thanks|thank you|cheers)(?=\W*$)", re.I)   # ", please?" (not "as they please")
 
 
@@ -52,6 +58,7 @@ class Query:
     text: str              # what retrieval reads: the question with the topic of its follow-up chain
     terms: tuple[str, ...]
     kind: Kind
+    asked: str = ""        # the question alone as retrieval reads it (`plain`, in the documents' names)
 
 
 def check(question: str, max_chars: int) -> str:
@@ -106,7 +113,8 @@ def plain(question: str) -> str:
 
 def resolve(question: str, history: Sequence[str] = ()) -> Query:
     """The Query for `question` after `history` (earlier questions, oldest first); what is said around a question
-    (`plain`) is left out of what retrieval reads."""
+    (`plain`) is left out of what retrieval reads. A follow-up that is no question of its own ("And for a couple?"
+    after "How much would I get?") asks for the kind of thing the question it leans on asked for."""
     asked = plain(question)
     parts = [asked]
     if leans_on_history(asked):
@@ -115,4 +123,8 @@ def resolve(question: str, history: Sequence[str] = ()) -> Query:
             if not leans_on_history(earlier):
                 break
     text = " ".join(parts)
-    return Query(question=question, text=text, terms=tuple(terms(text)), kind=kind_of(asked))
+    kind = kind_of(asked)
+    if kind == "other" and (_ABOUT.search(asked) or not _ASKS.search(asked)):   # asks what the one before asked
+        opening = (" ".join(p.split()[:OPENING_WORDS]) for p in reversed(parts[:-1]))
+        kind = next((k for k in map(kind_of, opening) if k != "other"), kind)
+    return Query(question=question, text=text, terms=tuple(terms(text)), kind=kind, asked=asked)

@@ -1,5 +1,6 @@
 """Quotes from real documents: a quote ends with its own numbered clause and never runs on into the next; a
-sentence that a page break cuts in two is quoted whole; a sentence a page repeats is quoted once."""
+sentence that a page break cuts in two is quoted whole; a sentence a page repeats is quoted once; a party named
+once is asked about in the words the contract then uses."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -186,3 +187,24 @@ def test_an_acronym_a_page_title_abbreviates_finds_that_page(staff_bot):
     answer = staff_bot.ask("I've got a part-time job, is there a max number of hours I can do while claiming UC?")
     assert answer.quotes[0].title == "Universal Credit" and "no limit" in answer.quotes[0].text
     assert answer.question.endswith("claiming UC?")   # the question as asked
+
+
+def test_a_question_naming_the_other_party_finds_the_clause_that_answers(staff_bot):
+    """The contract names its supplier once, in the parties clause, and then says "the Supplier". Before, that one
+    sentence held the question's rarest word and was the answer to "can Kestrel subcontract...?" (and to "how long
+    is the Kestrel contract for?", "who's our account manager at Kestrel?")."""
+    answer = staff_bot.ask("can Kestrel hand some of the work to a subcontractor?")
+    text = " ".join(q.text for q in answer.quotes[:1])
+    assert "The Supplier shall not assign, transfer or subcontract" in text, text
+    assert "KESTREL" not in text
+    assert answer.question == "can Kestrel hand some of the work to a subcontractor?"   # shown as asked
+    payment = staff_bot.ask("what are our payment terms with Kestrel?").quotes[0].text
+    assert "5.0" in payment and "KESTREL" not in payment, payment
+
+
+def test_a_follow_up_fragment_asks_for_an_amount_like_its_question(staff_bot):
+    """"And for a couple?" after a "how much" question: before, it asked for nothing in particular, and "Universal
+    Credit is paid once a month..." beat the rates table's rows for couples."""
+    answer = staff_bot.ask("And for a couple?", ["how much universal credit would I get a month? I'm 23 and live "
+                                                 "on my own"])
+    assert "£497.55 (for you both)" in answer.quotes[0].text, answer.quotes[0].text

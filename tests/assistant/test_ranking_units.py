@@ -58,6 +58,21 @@ def test_followups_fold_in_the_topic_back_to_a_standalone_question():
     assert resolve("How is SoFi USD backed?", ["Who supervises it?"]).text == "How is SoFi USD backed?"
 
 
+@pytest.mark.parametrize("question, history, kind", [
+    ("And for a couple?", ["how much universal credit would I get a month?"], "amount"),
+    ("and the second one?", ["how much is child benefit for one kid?"], "amount"),
+    ("What about in Scotland?", ["When does Child Benefit stop?"], "when"),
+    ("Ok, and for the board?", ["Who approves it?", "How many days' notice?"], "number"),   # the latest that asked
+    ("What does it cover?", ["How much is the allowance?"], "other"),   # a question of its own
+    ("Who supervises it?", ["How much is it?"], "who"),
+    ("And for a couple?", [], "other"),
+])
+def test_a_follow_up_that_is_no_question_asks_what_its_question_asked(question, history, kind):
+    """"And for a couple?" after "how much...?" asks for an amount too: the rates table's rows, not "Universal
+    Credit is paid once a month"."""
+    assert resolve(question, history).kind == kind
+
+
 @pytest.mark.parametrize("said, question", [
     ("Thanks! What about tax?", "What about tax?"),
     ("ok and the mobility part?", "and the mobility part?"),
