@@ -26,7 +26,8 @@ WEIGHTS_FILE = Path(__file__).with_name("ranker.json")
 
 _MONTH = r"(?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\b"
 _EVIDENCE: dict[str, re.Pattern[str]] = {
-    "when": re.compile(rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}})\b|\b{_MONTH}|\b\d{{1,2}}(?:st|nd|rd|th)\b|\b(?:century|decade|today|yesterday|recently|ago|since|until|upon)\b", re.I),
+    "when": re.compile(rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}})\b|\b{_MONTH}|\b\d{{1,2}}(?:st|nd|rd|th)\b|\b(?:century|decade|today|yesterday|recently|ago|since|until|upon)\b"
+                       rf"|\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|a few|several)\s+(?:working\s+|business\s+|calendar\s+)?(?:days?|weeks?|months?|years?|hours?)\b|\bas soon as\b", re.I),
     "amount": re.compile(r"\d|[£$€¥%]|\b(?:half|halves|thirds?|quarters?|percent|per cent|hundreds?|thousands?|millions?|billions?|trillions?|dollars?|pounds?|euros?|cents?|pence|free|nothing|double|twice)\b", re.I),
     "number": re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|million|billion|trillion|dozen|half|third|quarter|percent)\b", re.I),
     "who": re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+(?:\s+(?:of|and|the|for|de|von)?\s*[A-Z][a-z]+)+|\b(?:[A-Z]{2,})\b|(?i:\b(?:commission|ministry|department|bank|court|council|administration|agency|government|authority|company|ceo|president|founder)\b)"),

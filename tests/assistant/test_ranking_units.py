@@ -148,9 +148,29 @@ def test_features_see_answer_kind_coverage_and_question_form():
 def test_an_amount_is_a_figure_a_currency_or_a_share_not_a_count(sentence, holds):
     """ "How much..." asks for an amount: "one person" does not hold one (it counted for "number", so the sentence
     naming Child Benefit beat the rates table for "how much is child benefit for one kid?")."""
-    x = features([_candidate(sentence)], ("child",), {"child": 1.0}, "amount")
+    assert _holds(sentence, "amount") is holds
+
+
+def _holds(sentence: str, kind: str) -> bool:
+    """Whether the features say `sentence` holds what a question of `kind` asks for (and not that it misses it)."""
+    x = features([_candidate(sentence)], ("pay",), {"pay": 1.0}, kind)
     col = {name: i for i, name in enumerate(FEATURES)}
-    assert (x[0, col["kind_match"]], x[0, col["kind_miss"]]) == ((1.0, 0.0) if holds else (0.0, 1.0))
+    assert x[0, col["kind_match"]] + x[0, col["kind_miss"]] == 1
+    return bool(x[0, col["kind_match"]])
+
+
+@pytest.mark.parametrize("sentence, holds", [
+    ("SoFi paused its crypto services in 2023.", True),
+    ("It usually takes around 5 weeks to get your first payment.", True),   # "when" answered by how long it takes
+    ("Report it within two working days.", True),
+    ("You can claim as soon as you've registered the birth.", True),
+    ("You can apply for Universal Credit online.", False),
+    ("Five people sit on the board.", False),
+])
+def test_a_time_is_a_date_a_span_or_as_soon_as(sentence, holds):
+    """ "When does the first payment land?" is answered by "around 5 weeks": before, only dates and time words
+    counted, and "you may be able to get an advance on your first payment" beat it."""
+    assert _holds(sentence, "when") is holds
 
 
 @pytest.mark.parametrize("sentence, points", [
