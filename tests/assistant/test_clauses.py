@@ -208,3 +208,10 @@ def test_a_follow_up_fragment_asks_for_an_amount_like_its_question(staff_bot):
     answer = staff_bot.ask("And for a couple?", ["how much universal credit would I get a month? I'm 23 and live "
                                                  "on my own"])
     assert "£497.55 (for you both)" in answer.quotes[0].text, answer.quotes[0].text
+
+
+def test_when_is_answered_by_how_long_it_takes(staff_bot):
+    """"When does the first UC money land?": "It usually takes around 5 weeks..." answers; before, only dates
+    counted as a time and "you may be able to get an advance on your first payment" was quoted first."""
+    quote = staff_bot.ask("roughly when does the first UC money land after you apply?").quotes[0]
+    assert quote.text.startswith("It usually takes around 5 weeks"), quote.text

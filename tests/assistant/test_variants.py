@@ -27,3 +27,15 @@ def test_acronyms_join_in_and_are_reported_where_spelled_out():
     assert "pboc" in spelled
     assert v.spelled_out([spelled, frozenset({"bank"})]) == {"pboc"}
     assert v.spelled_out([frozenset({"bank"})]) == frozenset()
+
+
+def test_an_everyday_word_is_held_by_the_word_documents_use_for_it():
+    """ "my husband's on about 70k - do we lose our child benefit?": the page says "your partner"; before, the
+    sentence that held "lose" ("you could lose money if you wait") covered more of the question."""
+    question = "my husband's on about 70k - do we lose our child benefit for the kids?"
+    variants = _variants(question)
+    held = variants.terms("If you or your partner have an individual income of more than £60,000, your children...")
+    assert {"husband", "kid"} <= held
+    assert "husband" not in variants.terms("This means you could lose money if you wait.")
+    assert "son" not in _variants("Who was the son of the king?").terms("The king had no children.")   # a son is
+    # not always a child
