@@ -26,7 +26,7 @@ class Settings:
     chunk_tokens: int = 200         # passage size in model tokens: fits the 256-token window with room to spare
     chunk_overlap_tokens: int = 40
     batch_size: int = 32            # beat 64 and 128 on this CPU: a batch pads to its longest text
-    top_k: int = 8                  # passages retrieved per question
+    top_k: int = 10                 # passages retrieved per question
     max_quotes: int = 3
     abstain_below: float = -1.0     # confidence under this → "the documents don't say"; < 0: the threshold picked
                                     # on development data for the scorer in use (assistant/reader/reader.json or ranker.json)

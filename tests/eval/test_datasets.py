@@ -186,18 +186,23 @@ def test_shared_squad_files_parse_with_official_counts():
     assert (len(articles), len(items), sum(not i.answerable for i in items)) == (35, 11_873, 5_945)
 
 
-# --- the staff dev set ---
+# --- the staff sets: dev (decisions were made on it) and check (written apart, measured before and after) ---
 
-def test_staff_dev_set_answers_are_in_its_documents_as_loaded():
-    """Every answer of eval/data/staff_dev/qa.jsonl is text of one of its documents as Verbatim loads them (web pages
+@pytest.mark.parametrize("name, size, unanswerable, followups", [
+    ("staff_dev", 91, 24, 53),
+    ("staff_check", 100, 24, 62),
+])
+def test_staff_set_answers_are_in_its_documents_as_loaded(name, size, unanswerable, followups):
+    """Every answer of eval/data/<name>/qa.jsonl is text of one of its documents as Verbatim loads them (web pages
     through their main content, white space as the eval folds it), and every chat's earlier questions are items."""
     from embeddings.loaders import load
     from eval.metrics import fold
 
-    folder = Path(__file__).resolve().parents[2] / "eval" / "data" / "staff_dev"
+    folder = Path(__file__).resolve().parents[2] / "eval" / "data" / name
     texts = [fold(load(path).text) for path in sorted((folder / "docs").iterdir())]
     items = datasets.load_jsonl(folder / "qa.jsonl")
-    assert len(items) == 91 and sum(not i.answerable for i in items) == 24 and sum(i.followup for i in items) == 53
+    assert (len(items), sum(not i.answerable for i in items), sum(i.followup for i in items)) == \
+        (size, unanswerable, followups)
     asked = {i.question for i in items}
     for item in items:
         for answer in item.answers:
