@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from embeddings.settings import Settings
+
 ROOT = Path(__file__).parents[2]
 
 TINY = [
@@ -107,7 +109,7 @@ def test_compare_puts_settings_side_by_side(full_run, workdir):
     assert proc.returncode == 0, proc.stderr
     assert "tiny: 3 questions" in proc.stdout
     assert "| metric | fusion=rrf | fusion=convex;top_k=4 |" in proc.stdout
-    assert "| retrieval recall@8 |" in proc.stdout  # the union of both runs' k (4 and 8)
+    assert f"| retrieval recall@{Settings().top_k} |" in proc.stdout  # the union of both runs' k (4 and the default)
     for name in ("cmp.fusion=rrf.jsonl", "cmp.fusion=convex_top_k=4.jsonl"):
         assert len((workdir / name).read_text().splitlines()) == 3
 
