@@ -48,6 +48,7 @@ _CLAUSE = re.compile(   # "8.05 GOVERNING LAW.", "13. Assignment", "Section 4. T
     r"^\s*(?:(?i:section|article|clause)\s+[0-9IVXLC]+(?:\.\d+)*\.?(?:\s*[-–—:.]|\s+[A-Z])|ARTICLE\b"
     r"|\d{1,3}(?:\.\d{1,3})+\.?\s+[A-Z]|\d{1,3}\.\s+[A-Z])")
 _END_MARKS = (".", "!", "?", ":", ";", '"', "”", "’", ")", "]")
+_POINTS_AHEAD = re.compile(r"\b(?:below|as follows|the following|this table|the table)\b", re.I)
 LEAD_IN_REACH = 3       # an item is quoted from its lead-in when that is at most this many sentences before it
 
 
@@ -327,9 +328,13 @@ def is_list_item(sentence: str) -> bool:
     return bool(_ITEM_MARK.match(text)) or text[:1].islower() or not text.endswith((".", "!", "?", ":"))
 
 
+_RULE_ROW = re.compile(r"^\|?(?:\s*:?-{3,}:?\s*\|)+(?:\s*:?-{3,}:?\s*)?$")   # Markdown's "|---|:---:|"
+
+
 def is_table_row(sentence: str) -> bool:
-    """Whether a sentence is a row of a table: its cells joined by " | " (HTML and Word tables, `embeddings.formats`)."""
-    return " | " in sentence
+    """Whether a sentence is a row of a table: its cells joined by " | " (HTML and Word tables, `embeddings.formats`;
+    Markdown tables), or the rule under a Markdown table's header ("|---|---|")."""
+    return " | " in sentence or bool(_RULE_ROW.match(sentence.strip()))
 
 
 def _table_head(index: Index, row: int) -> int:
@@ -351,17 +356,22 @@ def _list_span(index: Index, first: int, last: int) -> tuple[int, int]:
     """The quote [first, last] with the list it belongs to: from a lead-in it holds, the items to the list's end;
     from an item it opens with, back to the item's lead-in when that is near (LEAD_IN_REACH: deeper in a long list
     the item stands alone, the source shows the rest); from a table row, back to its table's first row, the
-    header that says what its cells are, and from that header alone, the rows it heads. Within one section, at
+    header that says what its cells are, and from that header, alone or after a sentence that points at the table
+    ("...at the rates below."; the header joins such a sentence), the rows it heads. Within one section, at
     most MAX_LIST_ROWS rows and MAX_LIST_CHARS characters."""
     def chars(a: int, b: int) -> int:
         return int(index.s_end[b]) - int(index.s_start[a])
 
     head = _table_head(index, first)
-    if head == first == last and _runs_on(index, last) and is_table_row(index.sentence(last).text):
-        while (last - head < MAX_LIST_ROWS and _runs_on(index, last) and is_table_row(index.sentence(last + 1).text)
-               and chars(head, last + 1) <= MAX_LIST_CHARS):
-            last += 1   # a header alone says nothing: the rows it heads, as many as fit
-        return head, last
+    if (_runs_on(index, last) and is_table_row(index.sentence(last + 1).text) and _table_head(index, last + 1) == last + 1
+            and any(_POINTS_AHEAD.search(index.sentence(r).text) for r in range(first, last + 1))):
+        last += 1   # "...at the rates below." and the table it points at
+    ends_on_header = is_table_row(index.sentence(last).text) and _table_head(index, last) == last
+    if ends_on_header and (first == last or not is_table_row(index.sentence(first).text)):
+        while (last - first < MAX_LIST_ROWS and _runs_on(index, last) and is_table_row(index.sentence(last + 1).text)
+               and chars(first, last + 1) <= MAX_LIST_CHARS):
+            last += 1   # a header says nothing alone, or after the sentence that leads into its table: its rows
+        return first, last
     if head < first and last - head < MAX_LIST_ROWS and chars(head, last) <= MAX_LIST_CHARS:
         return head, last
 

@@ -2,8 +2,9 @@
 
 Rules, not a model: a sentence ends at . ! ? (with any closing quotes or brackets) before a space and a
 capital, digit, quote or bracket, unless the word before is an abbreviation ("U.S.", "No. 42", "e.g.");
-a blank line always ends one, a single line break only before a bullet or after end punctuation (so
-PDF-style wrapped lines stay whole). A clause label such as "(5) Enhanced Risk Monitoring." is kept with
+a blank line always ends one, a single line break only before a bullet, after end punctuation or at a
+Markdown table's row ("| Weeks 1 to 6 | 100% |": each row a sentence, as an HTML table's are), so PDF-style
+wrapped lines stay whole. A clause label such as "(5) Enhanced Risk Monitoring." is kept with
 the sentence after it, since it is no answer on its own. Languages without spaces between sentences are
 split at line breaks only.
 """
@@ -18,6 +19,7 @@ ABBREVIATIONS = frozenset(
 _END = re.compile(r"[.!?]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9\u00C0-\u024F•])")
 _BREAK = re.compile(r"\n[ \t]*\n\s*|\n")
 _BULLET = re.compile(r"[ \t]*(?:[•\-*–·▪◦]|\d{1,3}[.)]|\([ivxlcdm\d]{1,6}\))\s", re.IGNORECASE)
+_TABLE_ROW = re.compile(r"[ \t]*\|")   # a line opening with a pipe: a Markdown table's row
 _LABEL = re.compile(r"^\(?[0-9ivxlcdmIVXLCDM]{1,6}[).]\s*([^.!?]{0,120})[.:]$")
 _LAST_WORD = re.compile(r"(\S+)$")
 MAX_SENTENCE_CHARS = 2_000   # text without full stops is cut into pieces of this size, at a space where it can
@@ -39,14 +41,15 @@ def _is_abbreviation(before: str) -> bool:
 
 
 def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Split [start, end) at blank lines, and at single line breaks that start a bullet or follow end punctuation."""
+    """Split [start, end) at blank lines, and at single line breaks that start a bullet or a table row or follow end
+    punctuation or a table row."""
     pieces: list[tuple[int, int]] = []
     piece_start = start
     for m in _BREAK.finditer(text, start, end):
         blank = m.group(0).count("\n") > 1
         prev = text[piece_start:m.start()].rstrip()
-        ends_sentence = bool(prev) and prev[-1] in ".!?:;\"”)"
-        if blank or ends_sentence or _BULLET.match(text, m.end()):
+        ends_sentence = bool(prev) and prev[-1] in ".!?:;\"”)|"
+        if blank or ends_sentence or _BULLET.match(text, m.end()) or _TABLE_ROW.match(text, m.end()):
             pieces.append((piece_start, m.start()))
             piece_start = m.end()
     pieces.append((piece_start, end))

@@ -218,3 +218,35 @@ def test_when_is_answered_by_how_long_it_takes(staff_bot):
     counted as a time and "you may be able to get an advance on your first payment" was quoted first."""
     quote = staff_bot.ask("roughly when does the first UC money land after you apply?").quotes[0]
     assert quote.text.startswith("It usually takes around 5 weeks"), quote.text
+
+
+MILEAGE = """# Travel and Expenses Policy
+
+## 5. Mileage
+
+5.1 If you use your own car, van, motorcycle or bicycle for a business journey you can claim a mileage allowance at \
+the rates below. These follow HMRC's approved mileage allowance payments.
+
+| Vehicle | First 10,000 business miles in the tax year | Each business mile over 10,000 |
+|---|---|---|
+| Car or van | 45p | 25p |
+| Motorcycle | 24p | 24p |
+| Bicycle | 20p | 20p |
+
+5.2 Drivers of company cars cannot claim the rates in the table above.
+
+## 6. Hotels
+
+6.1 Book hotels through the travel portal.
+"""
+
+
+def test_a_markdown_table_is_quoted_with_the_sentence_that_points_at_it(pages_bot):
+    """Each Markdown row is a sentence now (as an HTML table's rows are); a quote of "...at the rates below." brings
+    the table it points at, header and rows, and stops at the next clause."""
+    bot = pages_bot("mileage", {"expenses.md": MILEAGE})
+    quote = bot.ask("what's the mileage rate if I use my own car to visit a client?").quotes[0].text
+    assert "the rates below" in quote and "| Car or van | 45p | 25p |" in quote and "| Bicycle | 20p | 20p |" in quote
+    assert "5.2" not in quote
+    row = bot.ask("What is the rate per mile for a bicycle?").quotes[0].text
+    assert "| Bicycle | 20p | 20p |" in row and "| Vehicle |" in row, row   # the row, with its header

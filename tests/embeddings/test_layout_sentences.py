@@ -88,6 +88,16 @@ def test_splitter_joins_wrapped_lines_but_not_paragraphs():
     assert _sentences(text) == ["The bank said the rules\nwould change soon.", "A new paragraph starts here."]
 
 
+def test_each_row_of_a_markdown_table_is_a_sentence():
+    """As an HTML table's rows are: before, the whole table was one sentence, longer than the reader reads and
+    quoted whole for any of its figures."""
+    text = ("You can claim at the rates below.\n| Vehicle | Rate |\n|---|---|\n| Car or van | 45p |\n| Bicycle | 20p |\n"
+            "Rates follow HMRC's\napproved amounts | as set.")
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "You can claim at the rates below.", "| Vehicle | Rate |", "|---|---|", "| Car or van | 45p |",
+        "| Bicycle | 20p |", "Rates follow HMRC's\napproved amounts | as set."]   # a wrapped line with a pipe stays
+
+
 def test_markdown_headings_become_sections():
     text = "# Policy Handbook\n\nIntro text here.\n\n## Travel\n\nBook trains early.\n\n### Abroad\n\nCarry a passport.\n"
     layout = analyse(text, markdown=True)
