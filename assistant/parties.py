@@ -12,6 +12,7 @@ name. People, and names without a legal form, are left alone.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 
 from embeddings.lexical import terms
@@ -23,8 +24,7 @@ _LEGAL_FORMS = frozenset(
     "limited ltd inc incorporated llc plc corp corporation company co lp llp gmbh ag sa bv nv pty pte srl spa".split())
 _FORM = "|".join(sorted(_LEGAL_FORMS))
 # a company's name: capitalised words ending in its legal form, then a comma or a bracket ("KESTREL DATA LIMITED,",
-# "Wren Holdings, Inc. ("),
-# not what kind of company it is ("a Delaware corporation")
+# "Wren Holdings, Inc. ("); not what kind of company it is ("a Delaware corporation")
 _PARTY = re.compile(rf"(?<!\ba\s)(?<!\ban\s)\b((?:[A-Z][\w&'’-]*\.?\s+(?:(?:of|and|&)\s+)?)*[A-Z][\w&'’-]*\.?,?\s+"
                     rf"(?i:{_FORM})\b\.?)\s*[,(]")
 MAX_USES = 3     # a name the documents write at most this often is one they call by its defined term
@@ -50,8 +50,11 @@ def aliases(texts: Iterable[str]) -> dict[str, tuple[str, frozenset[str]]]:
             first = words[0]
             if len(first) > 2 and first not in _LEGAL_FORMS and not set(terms(first)) & set(terms(alias)):
                 found.setdefault(first, set()).add((alias, frozenset(words[1:])))
-    return {word: next(iter(named)) for word, named in found.items()
-            if len(named) == 1 and sum(len(re.findall(rf"\b{re.escape(word)}\b", t, re.I)) for t in texts) <= MAX_USES}
+    if not found:
+        return {}
+    any_name = re.compile(r"\b(?:" + "|".join(map(re.escape, found)) + r")\b", re.I)
+    uses = Counter(m.group().lower() for t in texts for m in any_name.finditer(t))   # one pass over the texts
+    return {word: next(iter(named)) for word, named in found.items() if len(named) == 1 and uses[word] <= MAX_USES}
 
 
 def as_defined(question: str, names: dict[str, tuple[str, frozenset[str]]]) -> str:

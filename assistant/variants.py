@@ -2,7 +2,7 @@
 another form: a longer or shorter word ("crypto" ~ "cryptocurrency", "regulator" ~ "regulatory", "invest" ~
 "investor"; both at least MIN_FORM letters), the name an acronym of the question abbreviates
 (`assistant.acronyms`), or the word documents use for an everyday one (`EVERYDAY`: "kid" ~ "child", "husband" ~
-"partner", "boss" ~ "manager").""" 
+"partner", "boss" ~ "manager")."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
