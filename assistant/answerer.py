@@ -192,8 +192,7 @@ def readings(query: Query) -> tuple[str, ...]:
     """What the reader reads as the question: a follow-up both as the chat resolves it (the earlier questions it
     leans on, then it) and as asked, so that the earlier questions' topic helps without their own details
     outvoting the latest question's ("How do I apply?" after a question on earnings)."""
-    asked = query.asked or plain(query.question)
-    return (query.text,) if query.text == asked else (query.text, asked)
+    return (query.text,) if query.text == query.asked else (query.text, query.asked)
 
 
 def reader_logits(reader: Reader, query: Query, texts: list[str]) -> np.ndarray:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 from embeddings.lexical import terms
 
@@ -62,6 +63,13 @@ def as_defined(question: str, names: dict[str, tuple[str, frozenset[str]]]) -> s
     legal form after it) replaced by the party's defined term: "can Kestrel Data hand it on?" -> "can the Supplier
     hand it on?", "Kestrel's fees" -> "the Supplier's fees"."""
     for first, (alias, rest) in names.items():
-        more = "|".join(map(re.escape, sorted(rest | _LEGAL_FORMS, key=len, reverse=True)))
-        question = re.sub(rf"\b(?:the\s+)?{re.escape(first)}\b(?:\s+(?:{more})\b\.?)*", alias, question, flags=re.I)
+        question = _naming(first, rest).sub(alias, question)
     return question
+
+
+@lru_cache(maxsize=1024)
+def _naming(first: str, rest: frozenset[str]) -> re.Pattern[str]:
+    """A party's name in a question: its first word, a "the" before it, more of the name and a legal form after it;
+    compiled once per party, not per question."""
+    more = "|".join(map(re.escape, sorted(rest | _LEGAL_FORMS, key=len, reverse=True)))
+    return re.compile(rf"\b(?:the\s+)?{re.escape(first)}\b(?:\s+(?:{more})\b\.?)*", re.I)

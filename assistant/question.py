@@ -58,7 +58,7 @@ class Query:
     text: str              # what retrieval reads: the question with the topic of its follow-up chain
     terms: tuple[str, ...]
     kind: Kind
-    asked: str = ""        # the question alone as retrieval reads it (`plain`, in the documents' names)
+    asked: str             # the question alone as retrieval reads it (`plain`, in the documents' names)
 
 
 def check(question: str, max_chars: int) -> str:
