@@ -25,6 +25,7 @@ from assistant.question import Query, plain
 from assistant.ranking import FEATURES, Candidate, Ranker, features, points_back
 from assistant.reader import Reader, logit
 from assistant.retrieval import Retrieved
+from assistant.spelling import Spellings, respelled, respellings, spellings
 from assistant.variants import Variants
 from embeddings.documents import page_of
 from embeddings.lexical import terms
@@ -72,6 +73,7 @@ class Prepared:
     defined: dict[str, frozenset[str]]   # acronyms the documents define -> the terms of their names
     named: dict[str, str]   # acronyms their titles and headings abbreviate -> the name ("uc" -> "Universal Credit")
     parties: dict[str, tuple[str, frozenset[str]]]   # parties named once, then by a defined term (`parties.aliases`)
+    spelt: Spellings        # the words the documents write, for misspelt questions
 
     def is_known(self, term: str) -> bool:
         return term in self.known or (len(term) > PREFIX and term[:PREFIX] in self.known)
@@ -83,13 +85,18 @@ def prepare(index: Index) -> Prepared:
     texts = {d.content_hash or d.doc_id: d.text for d in index.documents}.values()   # a copy is read once
     return Prepared(index, index.s_doc.astype(np.int64) * _KEY_SHIFT + index.s_start, frozenset(known),
                     definitions(texts), named([d.title for d in index.documents] + list(index.sections)),
-                    aliases(texts))
+                    aliases(texts), spellings(texts))
 
 
 def in_their_words(prepared: Prepared, query: Query) -> Query:
-    """`query` as the documents word it: a party a contract calls by a defined term named by that term ("can
-    Kestrel subcontract?" -> "can the Supplier subcontract?", `parties`), then with the names of acronyms that only
-    a title or heading spells out (`spelled_out`)."""
+    """`query` as the documents word it: its misspelt words as they spell them ("aply" -> "apply", `spelling`), a
+    party a contract calls by a defined term named by that term ("can Kestrel subcontract?" -> "can the Supplier
+    subcontract?", `parties`), then with the names of acronyms that only a title or heading spells out
+    (`spelled_out`)."""
+    fixes = respellings(f"{query.text} {query.asked}", prepared.spelt)
+    if fixes:
+        query = replace(query, text=respelled(query.text, fixes), asked=respelled(query.asked, fixes))
+        query = replace(query, terms=tuple(terms(query.text)))
     text = as_defined(query.text, prepared.parties)
     if text != query.text:
         query = replace(query, text=text, terms=tuple(terms(text)), asked=as_defined(query.asked, prepared.parties))

@@ -250,3 +250,16 @@ def test_a_markdown_table_is_quoted_with_the_sentence_that_points_at_it(pages_bo
     assert "5.2" not in quote
     row = bot.ask("What is the rate per mile for a bicycle?").quotes[0].text
     assert "| Bicycle | 20p | 20p |" in row and "| Vehicle |" in row, row   # the row, with its header
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("how do i aply for child benefit?", "how do i apply for child benefit?"),
+    ("whats the notise period to end the kestrel contract?", "what's the notice period to end the kestrel contract?"),
+])
+def test_a_misspelt_question_is_answered_as_the_question_spelt_right(staff_bot, typed, meant):
+    """Staff type fast. Before, "aply" was a word no document holds: "how do i aply for child benefit?" quoted "You'll
+    usually be responsible for a child if..." at 0.46, and the notice question's answer was 0.54 likely."""
+    typo, right = staff_bot.ask(typed), staff_bot.ask(meant)
+    assert typo.quotes[0].text == right.quotes[0].text
+    assert typo.confidence == pytest.approx(right.confidence, abs=1e-4) and typo.confidence > 0.7
+    assert typo.question == typed   # shown as asked
