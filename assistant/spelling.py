@@ -6,7 +6,8 @@ bundled model's whole words, or an inflection of one), no document holds it or i
 inside the question (a name), and a word the documents hold is one edit away (a letter left out, added, changed, or
 two swapped), or one of their stems is one edit from its stem and the word two edits at most ("gaurantee" ~
 "guarantees"); of several, the one they use most. A contraction typed without its apostrophe is read with it ("dont"
--> "don't", `CONTRACTIONS`). Words of under `MIN_LETTERS` letters and words with digits are left alone, and so is a
+-> "don't", `CONTRACTIONS`), and chat shorthand the documents do not use in full ("ppl", "info", "mat leave",
+`SHORTHAND`). Words of under `MIN_LETTERS` letters and words with digits are left alone, and so is a
 word with a full stop inside the question ("incl."). Nothing else is corrected: a word two edits off, a real word
 used wrongly ("where" for "wear") or a word the documents lack ("ChatGPT") stay as asked.
 """
@@ -27,6 +28,15 @@ MIN_LETTERS = 4
 CONTRACTIONS = {w.replace("'", ""): w for w in """aren't can't couldn't didn't doesn't don't hadn't hasn't haven't he's
     how's i'm i've isn't she's shouldn't that's there's they're they've wasn't we've weren't what's where's who's
     won't wouldn't you're you've""".split()}
+# Chat shorthand, typed in lower case, where the documents do not use it: read in full ("ppl" -> "people").
+SHORTHAND = {
+    "info": "information", "ppl": "people", "govt": "government", "dept": "department", "mgr": "manager",
+    "approx": "approximately", "asap": "as soon as possible", "pls": "please", "plz": "please", "thx": "thanks",
+    "tho": "though", "thru": "through", "u": "you", "ur": "your", "wk": "week", "wks": "weeks", "mth": "month",
+    "mths": "months", "yr": "year", "yrs": "years", "hrs": "hours", "mins": "minutes", "uni": "university",
+    "docs": "documents", "msg": "message", "cuz": "because", "coz": "because", "hols": "holidays", "bday": "birthday"}
+_LEAVE = re.compile(r"\b(mat|pat)(?= (?:leave|pay)\b)")   # "mat leave", "pat pay"
+_FULL = {"mat": "maternity", "pat": "paternity"}
 _WORD = re.compile(r"[^\W\d_]+")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -101,28 +111,31 @@ def distance(a: str, b: str) -> int:
 
 
 def respellings(text: str, spelt: Spellings) -> dict[str, str]:
-    """The misspelt words of `text` (lower case) -> the documents' spelling."""
+    """The misspelt words of `text`, as typed -> the documents' spelling."""
     counts, by_stem = spelt.counts, spelt.by_stem
-    fixes: dict[str, str] = {}
+    fixes: dict[str, str] = {m.group(): _FULL[m.group()] for m in _LEAVE.finditer(text) if m.group() not in counts}
     for i, m in enumerate(_WORD.finditer(text)):
         raw = m.group()
         word = raw.lower()
         if word in CONTRACTIONS:
-            fixes[word] = CONTRACTIONS[word]
+            fixes[raw] = CONTRACTIONS[word]
             continue
-        if (len(word) < MIN_LETTERS or word in fixes or word in counts or word in STOPWORDS or stem(word) in by_stem
+        if raw in SHORTHAND and raw not in counts:
+            fixes[raw] = SHORTHAND[raw]
+            continue
+        if (len(word) < MIN_LETTERS or raw in fixes or word in counts or word in STOPWORDS or stem(word) in by_stem
                 or is_english(word) or (i > 0 and raw[0].isupper()) or not word.isascii()
                 or text.startswith(".", m.end()) and text[m.end() + 1:].strip()):   # "incl.": an abbreviation
             continue
         near = [w for w in _edits(word) if w in counts] or [
             w for w in (by_stem[s] for s in _edits(stem(word)) if s in by_stem) if distance(word, w) <= 2]
         if near:
-            fixes[word] = max(near, key=lambda w: (counts[w], w))
+            fixes[raw] = max(near, key=lambda w: (counts[w], w))
     return fixes
 
 
 def respelled(text: str, fixes: dict[str, str]) -> str:
-    """`text` with each misspelt word replaced by its fix (as a whole word, any case)."""
+    """`text` with each misspelt word (as a whole word, as typed) replaced by its fix."""
     if not fixes:
         return text
-    return _WORD.sub(lambda m: fixes.get(m.group().lower(), m.group()), text)
+    return _WORD.sub(lambda m: fixes.get(m.group(), m.group()), text)

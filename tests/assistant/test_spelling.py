@@ -26,6 +26,15 @@ def test_a_contraction_typed_without_its_apostrophe_is_read_with_it():
     assert fixes("its lets well") == {}                                                # words of their own
 
 
+def test_chat_shorthand_is_read_in_full_unless_the_documents_use_it():
+    assert fixes("can u send me the info asap? ppl keep asking") == {
+        "u": "you", "info": "information", "asap": "as soon as possible", "ppl": "people"}
+    assert fixes("whats company mat pay? and pat leave?") == {"whats": "what's", "mat": "maternity", "pat": "paternity"}
+    assert fixes("is the mat in the gym mine?") == {}                     # a mat, not maternity
+    assert fixes("where is the info desk?", "Ask at the info desk.") == {}   # the documents' own word
+    assert fixes("Is U-boat info in here?", "info") == {}                 # "U" as typed is no shorthand
+
+
 def test_real_words_names_and_words_far_off_are_left_alone():
     assert fixes("can I use chatgpt at work?") == {}            # no document word one edit away
     assert fixes("what does the insurer cover?") == {}           # an English word the documents lack
@@ -45,7 +54,8 @@ def test_of_several_spellings_the_one_the_documents_use_most_wins():
 
 
 def test_a_question_is_respelled_word_by_word_keeping_its_case_and_punctuation_elsewhere():
-    assert respelled("Can he aply? Aply online!", {"aply": "apply"}) == "Can he apply? apply online!"
+    assert respelled("Can he aply? Aply online!", {"aply": "apply", "Aply": "apply"}) == "Can he apply? apply online!"
+    assert respelled("is U ur", {"u": "you", "ur": "your"}) == "is U your"   # as typed: "U" is no "u"
     assert respelled("no change", {}) == "no change"
 
 
