@@ -153,12 +153,16 @@ def score_sentences(prepared: Prepared, query: Query, query_vec: np.ndarray, fou
     bm25 = index.bm25_sentences.scores_of(list(query.terms), sent_rows)
     bm25 = bm25 / (bm25.max() or 1.0)
     position = {s: i for i, s in enumerate(sent_rows.tolist())}
-    candidates = []
+    candidates, titles = [], {}
     for i, (s, rank) in enumerate(rows):
         context = set(own_terms[i])
         for n in (s - 1, s + 1):
             if 0 <= n < len(index.s_doc) and index.s_doc[n] == index.s_doc[s]:
                 context |= own_terms[position[n]] if n in position else variants.terms(index.sentence(n).text)
+        doc = int(index.s_doc[s])
+        if doc not in titles:
+            titles[doc] = variants.terms(index.documents[doc].title)
+        context |= titles[doc]   # a page seldom repeats the topic its title names
         candidates.append(Candidate(
             cos=float(cos[i]), window_cos=float(window[i]), passage_cos=float(found.dense[rank]), fused=float(found.fused[rank]),
             passage_rank=rank, bm25=float(bm25[i]), terms=own_terms[i], context_terms=frozenset(context),

@@ -58,7 +58,7 @@ class Candidate:
     passage_rank: int        # 0 = the best retrieved passage
     bm25: float              # sentence BM25, scaled by the best candidate's
     terms: frozenset[str]
-    context_terms: frozenset[str]   # the sentence's terms and its neighbours'
+    context_terms: frozenset[str]   # the sentence's terms, its neighbours' and its document title's
     text: str
 
 

@@ -263,3 +263,24 @@ def test_a_misspelt_question_is_answered_as_the_question_spelt_right(staff_bot, 
     assert typo.quotes[0].text == right.quotes[0].text
     assert typo.confidence == pytest.approx(right.confidence, abs=1e-4) and typo.confidence > 0.7
     assert typo.question == typed   # shown as asked
+
+
+CARERS = """<html><head><title>Carer's Allowance</title></head><body><main><h1>Carer's Allowance</h1>
+<h2>Eligibility</h2>
+<p>You must be 16 or over.</p>
+<p>You do not have to be related to, or live with, the person you care for.</p>
+<p>You must spend at least 35 hours a week caring.</p>
+</main></body></html>"""
+
+
+def test_a_sentence_is_read_within_its_documents_title(pages_bot):
+    """A benefit page names its benefit in the title and seldom again: "You do not have to be related to, or live
+    with, the person you care for." answers "...to get Carer's Allowance?" though it never says so. The title's words
+    count as its context (`cover_context`), as its neighbours' do."""
+    from assistant.ranking import FEATURES
+
+    bot = pages_bot("titled", {"carers.html": CARERS})
+    _, scored = bot.scored("do I have to live with them to get carer's allowance?")
+    i = next(i for i, t in enumerate(scored.texts) if t.startswith("You do not have to be related"))
+    x = dict(zip(FEATURES, scored.x[i].tolist()))
+    assert x["cover_context"] > x["cover"] + 0.3, x   # "carer", "allowance" from the title; the neighbours lack them
