@@ -5,11 +5,13 @@ A word is respelled only when it is no English word (`english`: pyspellchecker's
 bundled model's whole words, or an inflection of one), no document holds it or its stem, it is not capitalised
 inside the question (a name), and a word the documents hold is one edit away (a letter left out, added, changed, or
 two swapped), or one of their stems is one edit from its stem and the word two edits at most ("gaurantee" ~
-"guarantees"); of several, the one they use most. A contraction typed without its apostrophe is read with it ("dont"
--> "don't", `CONTRACTIONS`), and chat shorthand the documents do not use in full ("ppl", "info", "mat leave",
-`SHORTHAND`). Words of under `MIN_LETTERS` letters and words with digits are left alone, and so is a
-word with a full stop inside the question ("incl."). Nothing else is corrected: a word two edits off, a real word
-used wrongly ("where" for "wear") or a word the documents lack ("ChatGPT") stay as asked.
+"guarantees"); of several, the one they use most. A word the documents write in the other country's spelling is read
+as they write it ("organization" -> "organisation", "color" -> "colour", `_REGIONAL`), English or not. A contraction
+typed without its apostrophe is read with it ("dont" -> "don't", `CONTRACTIONS`), and chat shorthand the documents
+do not use in full ("ppl", "info", "mat leave", `SHORTHAND`). Words of under `MIN_LETTERS` letters and words with
+digits are left alone, and so is a word with a full stop inside the question ("incl."). Nothing else is corrected: a
+word two edits off, a real word used wrongly ("where" for "wear") or a word the documents lack ("ChatGPT") stay as
+asked.
 """
 from __future__ import annotations
 
@@ -37,6 +39,18 @@ SHORTHAND = {
     "docs": "documents", "msg": "message", "cuz": "because", "coz": "because", "hols": "holidays", "bday": "birthday"}
 _LEAVE = re.compile(r"\b(mat|pat)(?= (?:leave|pay)\b)")   # "mat leave", "pat pay"
 _FULL = {"mat": "maternity", "pat": "paternity"}
+# British and American spellings of one word (-ise/-ize, -our/-or, -re/-er, -ence/-ense, -lled/-led, -ogue/-og,
+# -mme/-m, judgement/judgment): a word the documents lack is read in the other spelling where they hold that.
+_REGIONAL = tuple((re.compile(a), b) for a, b in (
+    (r"is(e|es|ed|ing|ation|ations)$", r"iz\1"), (r"iz(e|es|ed|ing|ation|ations)$", r"is\1"),
+    (r"ys(e|es|ed|ing)$", r"yz\1"), (r"yz(e|es|ed|ing)$", r"ys\1"),
+    (r"our(s|ed|ing|able|ite|ites)?$", r"or\1"), (r"(?<!o)or(s|ed|ing|able|ite|ites)?$", r"our\1"),
+    (r"tre(s)?$", r"ter\1"), (r"ter(s)?$", r"tre\1"),
+    (r"ence(s|d)?$", r"ense\1"), (r"ense(s|d)?$", r"ence\1"),
+    (r"(?<=[aeiou])ll(ed|ing|er|ers)$", r"l\1"), (r"(?<=[aeiou])l(ed|ing|er|ers)$", r"ll\1"),
+    (r"ll(s|ment|ments)?$", r"l\1"), (r"(?<=[aeiou])l(s|ment|ments)?$", r"ll\1"),
+    (r"ogue(s)?$", r"og\1"), (r"og(s)?$", r"ogue\1"), (r"gramme(s)?$", r"gram\1"), (r"gram(s)?$", r"gramme\1"),
+    (r"dgement(s)?$", r"dgment\1"), (r"dgment(s)?$", r"dgement\1")))
 _WORD = re.compile(r"[^\W\d_]+")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
@@ -124,8 +138,14 @@ def respellings(text: str, spelt: Spellings) -> dict[str, str]:
             fixes[raw] = SHORTHAND[raw]
             continue
         if (len(word) < MIN_LETTERS or raw in fixes or word in counts or word in STOPWORDS or stem(word) in by_stem
-                or is_english(word) or (i > 0 and raw[0].isupper()) or not word.isascii()
+                or (i > 0 and raw[0].isupper()) or not word.isascii()
                 or text.startswith(".", m.end()) and text[m.end() + 1:].strip()):   # "incl.": an abbreviation
+            continue
+        regional = [w for w in (p.sub(r, word) for p, r in _REGIONAL) if w != word and w in counts]
+        if regional:
+            fixes[raw] = max(regional, key=lambda w: (counts[w], w))
+            continue
+        if is_english(word):
             continue
         near = [w for w in _edits(word) if w in counts] or [
             w for w in (by_stem[s] for s in _edits(stem(word)) if s in by_stem) if distance(word, w) <= 2]

@@ -62,3 +62,14 @@ def test_a_question_is_respelled_word_by_word_keeping_its_case_and_punctuation_e
 def test_the_dictionary_is_the_bundled_models_whole_words():
     words = english()
     assert len(words) > 20000 and {"apply", "guarantee", "liability"} <= words and "aply" not in words
+
+
+def test_a_word_in_the_other_countrys_spelling_is_read_as_the_documents_write_it():
+    uk = "The organisation will analyse the colour of the centre under each licence and programme; we travelled."
+    assert fixes("does the organization analyze the color at the center? license program traveled", uk) == {
+        "organization": "organisation", "analyze": "analyse", "color": "colour", "center": "centre",
+        "license": "licence", "program": "programme", "traveled": "travelled"}
+    us = "The organization will analyze the color under each license."
+    assert fixes("does the organisation analyse the colour? licence", us) == {
+        "organisation": "organization", "analyse": "analyze", "colour": "color", "licence": "license"}
+    assert fixes("is the door minor?", uk) == {}   # no other spelling the documents hold
