@@ -207,7 +207,8 @@ def readings(query: Query) -> tuple[str, ...]:
 
 
 def reader_logits(reader: Reader, query: Query, texts: list[str]) -> np.ndarray:
-    """(len(texts),) the reader's logits for the sentences: the mean over the question's `readings`."""
+    """(len(texts),) the reader's logits for the sentences (`as_read`): the mean over the question's `readings`."""
+    texts = [as_read(t) for t in texts]
     return np.mean([reader.logits(q, texts) for q in readings(query)], axis=0).astype(np.float32)
 
 
@@ -345,6 +346,16 @@ def is_table_row(sentence: str) -> bool:
     """Whether a sentence is a row of a table: its cells joined by " | " (HTML and Word tables, `embeddings.formats`;
     Markdown tables), or the rule under a Markdown table's header ("|---|---|")."""
     return " | " in sentence or bool(_RULE_ROW.match(sentence.strip()))
+
+
+def as_read(sentence: str) -> str:
+    """A sentence as the reader reads it: a table row as its cells in a line, without the " | " between them ("|
+    Carer addition | £46.20 |" -> "Carer addition, £46.20."; the reader learnt from prose); other sentences as they
+    are."""
+    if not is_table_row(sentence):
+        return sentence
+    cells = [c for c in re.split(r"\s*\|\s*", sentence.strip()) if c]
+    return ", ".join(cells) + "." if cells else sentence
 
 
 def _table_head(index: Index, row: int) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.answerer import best_rows, is_prose, readings
+from assistant.answerer import as_read, best_rows, is_prose, reader_logits, readings
 from assistant.question import resolve
 from assistant.reader import READER_DIR, Calibration, Reader, logit
 from embeddings.settings import Settings
@@ -86,6 +86,18 @@ def test_a_follow_up_is_read_as_the_chat_resolves_it_and_as_asked(on):
     answer = on.ask(question, history=history)
     assert answer.confidence == pytest.approx(float(expected.max()), abs=1e-5)
     assert "Bitcoin, Ether, Tether" in answer.quotes[0].text   # read only as resolved, it abstained
+
+
+def test_a_table_row_is_read_as_its_cells_in_a_line(reader):
+    """The reader learnt from prose: a row is read without the " | " between its cells (and the quote stays the row)."""
+    assert as_read("| Carer addition | £46.20 |") == "Carer addition, £46.20."
+    assert as_read("Attendance Allowance | Higher rate | £110.40") == "Attendance Allowance, Higher rate, £110.40."
+    assert as_read("You can apply online.") == "You can apply online."
+    query = resolve("How much is the carer addition?")
+    rows = ["| Carer addition | £46.20 |", "| Child addition | £70.40 |"]
+    read = reader_logits(reader, query, rows)
+    assert read == pytest.approx(reader.logits(query.text, ["Carer addition, £46.20.", "Child addition, £70.40."]))
+    assert read[0] > read[1]
 
 
 @pytest.mark.parametrize("question", [
