@@ -25,7 +25,7 @@ from assistant.question import Query, plain
 from assistant.ranking import FEATURES, Candidate, Ranker, features, points_back
 from assistant.reader import Reader, logit
 from assistant.retrieval import Retrieved
-from assistant.spelling import Spellings, respelled, respellings, spellings
+from assistant.spelling import Spellings, respelled, respellings
 from assistant.variants import Variants
 from embeddings.documents import page_of
 from embeddings.lexical import terms
@@ -85,7 +85,7 @@ def prepare(index: Index) -> Prepared:
     texts = {d.content_hash or d.doc_id: d.text for d in index.documents}.values()   # a copy is read once
     return Prepared(index, index.s_doc.astype(np.int64) * _KEY_SHIFT + index.s_start, frozenset(known),
                     definitions(texts), named([d.title for d in index.documents] + list(index.sections)),
-                    aliases(texts), spellings(texts))
+                    aliases(texts), Spellings(texts, vocabulary))
 
 
 def in_their_words(prepared: Prepared, query: Query) -> Query:
@@ -95,8 +95,8 @@ def in_their_words(prepared: Prepared, query: Query) -> Query:
     (`spelled_out`)."""
     fixes = respellings(f"{query.text} {query.asked}", prepared.spelt)
     if fixes:
-        query = replace(query, text=respelled(query.text, fixes), asked=respelled(query.asked, fixes))
-        query = replace(query, terms=tuple(terms(query.text)))
+        text = respelled(query.text, fixes)
+        query = replace(query, text=text, terms=tuple(terms(text)), asked=respelled(query.asked, fixes))
     text = as_defined(query.text, prepared.parties)
     if text != query.text:
         query = replace(query, text=text, terms=tuple(terms(text)), asked=as_defined(query.asked, prepared.parties))

@@ -18,11 +18,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from embeddings.lexical import STOPWORDS, stem
+from embeddings.lexical import STOPWORDS, stem, terms
 
 MIN_LETTERS = 4
 # Contractions typed without their apostrophe ("whats", "dont", "ive") that are no words of their own: read as written
@@ -67,12 +66,42 @@ def english() -> frozenset[str]:
     return frozenset(words).union(w for w in vocab.read_text(encoding="utf-8").split() if w.isalpha())
 
 
-@dataclass(frozen=True, slots=True)
 class Spellings:
-    """The words the documents write (lower case)."""
+    """The words the documents write (lower case). Counted on first need: a question whose words all have a stem that
+    the index holds (`holds`, its terms) never counts them."""
 
-    counts: Counter[str]     # word -> how often the documents write it
-    by_stem: dict[str, str]  # stem -> its word the documents write most
+    __slots__ = ("_texts", "_terms", "_counted")
+
+    def __init__(self, texts: Iterable[str], index_terms: Iterable[str] | None = None):
+        self._texts = list(texts)
+        self._terms = frozenset(index_terms if index_terms is not None else
+                                (t for text in self._texts for t in terms(text)))
+        self._counted: tuple[Counter[str], dict[str, str]] | None = None
+
+    def holds(self, word: str) -> bool:
+        """Whether the documents hold `word` (lower case) or a word with its stem."""
+        return stem(word) in self._terms
+
+    @property
+    def counts(self) -> Counter[str]:
+        """Word -> how often the documents write it."""
+        return self._count()[0]
+
+    @property
+    def by_stem(self) -> dict[str, str]:
+        """Stem -> its word the documents write most."""
+        return self._count()[1]
+
+    def _count(self) -> tuple[Counter[str], dict[str, str]]:
+        if self._counted is None:
+            counts: Counter[str] = Counter()
+            for text in self._texts:
+                counts.update(_WORD.findall(text.lower()))
+            by_stem: dict[str, str] = {}
+            for word, _ in counts.most_common():
+                by_stem.setdefault(stem(word), word)
+            self._counted = counts, by_stem
+        return self._counted
 
 
 _ENDINGS = (("ies", "y"), ("es", ""), ("s", ""), ("ied", "y"), ("ed", ""), ("ed", "e"), ("d", ""), ("ing", ""),
@@ -90,16 +119,6 @@ def is_english(word: str) -> bool:
             if root + base in words or (root[-1] == root[-2:-1] and root[:-1] in words):   # "stopped" ~ "stop"
                 return True
     return False
-
-
-def spellings(texts: Iterable[str]) -> Spellings:
-    counts: Counter[str] = Counter()
-    for text in texts:
-        counts.update(_WORD.findall(text.lower()))
-    by_stem: dict[str, str] = {}
-    for word, n in counts.most_common():
-        by_stem.setdefault(stem(word), word)
-    return Spellings(counts, by_stem)
 
 
 def _edits(word: str) -> set[str]:
@@ -126,21 +145,21 @@ def distance(a: str, b: str) -> int:
 
 def respellings(text: str, spelt: Spellings) -> dict[str, str]:
     """The misspelt words of `text`, as typed -> the documents' spelling."""
-    counts, by_stem = spelt.counts, spelt.by_stem
-    fixes: dict[str, str] = {m.group(): _FULL[m.group()] for m in _LEAVE.finditer(text) if m.group() not in counts}
+    fixes: dict[str, str] = {m.group(): _FULL[m.group()] for m in _LEAVE.finditer(text) if not spelt.holds(m.group())}
     for i, m in enumerate(_WORD.finditer(text)):
         raw = m.group()
         word = raw.lower()
         if word in CONTRACTIONS:
             fixes[raw] = CONTRACTIONS[word]
             continue
-        if raw in SHORTHAND and raw not in counts:
+        if raw in SHORTHAND and not spelt.holds(raw):
             fixes[raw] = SHORTHAND[raw]
             continue
-        if (len(word) < MIN_LETTERS or raw in fixes or word in counts or word in STOPWORDS or stem(word) in by_stem
+        if (len(word) < MIN_LETTERS or raw in fixes or word in STOPWORDS or spelt.holds(word)
                 or (i > 0 and raw[0].isupper()) or not word.isascii()
                 or text.startswith(".", m.end()) and text[m.end() + 1:].strip()):   # "incl.": an abbreviation
             continue
+        counts, by_stem = spelt.counts, spelt.by_stem
         regional = [w for w in (p.sub(r, word) for p, r in _REGIONAL) if w != word and w in counts]
         if regional:
             fixes[raw] = max(regional, key=lambda w: (counts[w], w))

@@ -1,7 +1,7 @@
 """Misspelt words of a question read as the documents spell them; real words, names and near-misses left alone."""
 from __future__ import annotations
 
-from assistant.spelling import english, respelled, respellings, spellings
+from assistant.spelling import Spellings, english, respelled, respellings
 
 POLICY = """You can apply online. Carer's Allowance is paid every week. The Provider guarantees the service will be
 available 99.8% of the time. The Provider's total liability shall not exceed the fees paid. Medica Health runs the
@@ -9,7 +9,7 @@ occupational health service. A carer may claim an allowance for their expenses; 
 
 
 def fixes(question: str, text: str = POLICY) -> dict[str, str]:
-    return respellings(question, spellings([text]))
+    return respellings(question, Spellings([text]))
 
 
 def test_a_word_one_edit_from_a_document_word_is_read_as_the_documents_spell_it():
