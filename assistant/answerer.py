@@ -94,13 +94,15 @@ def in_their_words(prepared: Prepared, query: Query) -> Query:
     subcontract?", `parties`), then with the names of acronyms that only a title or heading spells out
     (`spelled_out`)."""
     fixes = respellings(f"{query.text} {query.asked}", prepared.spelt)
-    if fixes:
-        text = respelled(query.text, fixes)
-        query = replace(query, text=text, terms=tuple(terms(text)), asked=respelled(query.asked, fixes))
-    text = as_defined(query.text, prepared.parties)
-    if text != query.text:
-        query = replace(query, text=text, terms=tuple(terms(text)), asked=as_defined(query.asked, prepared.parties))
-    return spelled_out(prepared, query)
+    query = _reworded(query, lambda text: respelled(text, fixes))
+    return spelled_out(prepared, _reworded(query, lambda text: as_defined(text, prepared.parties)))
+
+
+def _reworded(query: Query, reword: Callable[[str], str]) -> Query:
+    """`query` with its text and the question as asked reworded, and the terms of the new text."""
+    text = reword(query.text)
+    return query if text == query.text else replace(query, text=text, terms=tuple(terms(text)),
+                                                    asked=reword(query.asked))
 
 
 def spelled_out(prepared: Prepared, query: Query) -> Query:
@@ -339,6 +341,7 @@ def is_list_item(sentence: str) -> bool:
     return bool(_ITEM_MARK.match(text)) or text[:1].islower() or not text.endswith((".", "!", "?", ":"))
 
 
+_CELL_BAR = re.compile(r"\s*\|\s*")   # between a table row's cells, and at its ends
 _RULE_ROW = re.compile(r"^\|?(?:\s*:?-{3,}:?\s*\|)+(?:\s*:?-{3,}:?\s*)?$")   # Markdown's "|---|:---:|"
 
 
@@ -354,7 +357,7 @@ def as_read(sentence: str) -> str:
     are."""
     if not is_table_row(sentence):
         return sentence
-    cells = [c for c in re.split(r"\s*\|\s*", sentence.strip()) if c]
+    cells = [c for c in _CELL_BAR.split(sentence.strip()) if c]
     return ", ".join(cells) + "." if cells else sentence
 
 
