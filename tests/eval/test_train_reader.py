@@ -7,7 +7,7 @@ import pytest
 
 from eval import cuad
 from eval.datasets import DatasetError, Item
-from eval.train_reader import Example, cuad_pairs, main, make_pairs, mine, unanswerable, yes_no
+from eval.train_reader import Example, cuad_pairs, document_pairs, main, make_pairs, mine, unanswerable, yes_no
 
 
 def _example(question, answer, positive, paragraph, where=0, article=()):
@@ -136,6 +136,80 @@ def test_cuad_pairs_come_from_the_training_contracts_only(tmp_path):
         "3. Payment. The customer pays the fees within thirty days of each invoice.", f"AGREEMENT {k}")}
 
 
+def _documents_folder(tmp_path):
+    """One benefit page (a table among its paragraphs) and three questions asked within it: answered, a follow-up,
+    not answered (an eval dataset folder, as eval/data/staff_wide)."""
+    folder = tmp_path / "written"
+    (folder / "docs").mkdir(parents=True, exist_ok=True)
+    (folder / "docs" / "carers.html").write_text(
+        "<html><head><title>Carer's Allowance</title></head><body><h1>Carer's Allowance</h1>"
+        "<p>You could get £83.30 a week if you care for someone at least 35 hours a week.</p>"
+        "<p>Carer's Allowance can affect the other benefits that you and the person you care for get.</p>"
+        "<h2>How to claim</h2><p>You can apply online.</p><p>You can also apply by post.</p>"
+        "<table><tr><th>Payment</th><th>Rate</th></tr><tr><td>Carer's Allowance</td><td>£83.30</td></tr></table>"
+        "</body></html>", encoding="utf-8")
+    rows = [
+        {"id": "c1", "docs": ["written/docs/carers.html"], "question": "how much is carers allowance", "answers": ["£83.30 a week"],
+         "history": []},
+        {"id": "c2", "docs": ["written/docs/carers.html"], "question": "how do i apply for it?", "answers": ["You can apply online."],
+         "history": ["how much is carers allowance"]},
+        {"id": "c3", "docs": ["written/docs/carers.html"], "question": "who is the minister for carers?", "answers": [], "history": []},
+    ]
+    (folder / "qa.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return folder
+
+
+def test_written_questions_pair_with_their_answering_sentences_and_read_a_follow_up_twice(tmp_path):
+    pairs = document_pairs(_documents_folder(tmp_path), seed=0)
+    positives = {(p.question, p.sentence) for p in pairs if p.label == 1.0}
+    assert positives == {
+        ("how much is carers allowance",
+         "You could get £83.30 a week if you care for someone at least 35 hours a week."),
+        ("how much is carers allowance how do i apply for it?", "You can apply online."),   # as the chat resolves it
+        ("how do i apply for it?", "You can apply online."),                                # and as asked
+    }
+    for question in ("how much is carers allowance", "how do i apply for it?"):
+        negatives = {p.sentence for p in pairs if p.question == question and p.label == 0.0}
+        assert negatives and not negatives & {s for _, s in positives if _ == question}
+    assert "Carer's Allowance, £83.30." in {p.sentence for p in pairs}   # a table row, as the reader reads it
+    unanswered = [p for p in pairs if p.question.startswith("who is the minister")]
+    assert unanswered and all(p.label == 0.0 for p in unanswered)
+    liked = {"You can also apply by post.": 9.0}
+    mined = document_pairs(_documents_folder(tmp_path), seed=0,
+                           score=lambda q, ss: [liked.get(s, 0.0) for s in ss])
+    assert ("how do i apply for it?", "You can also apply by post.", 0.0) in {
+        (p.question, p.sentence, p.label) for p in mined}   # what the earlier reader likes best is a negative
+
+
+def test_the_shipped_reader_reads_back_into_torch_and_scores_as_it_does_in_onnx():
+    import numpy as np
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from assistant.reader import READER_DIR, Reader
+    from embeddings.settings import bundled_model_dir
+    from eval.onnx_weights import load_into
+
+    model = AutoModelForSequenceClassification.from_pretrained(bundled_model_dir(), num_labels=1)
+    before = model.classifier.weight.detach().clone()
+    load_into(model, READER_DIR / "reader.onnx", keep=("bert.embeddings.word_embeddings.weight",))
+    assert not torch.equal(before, model.classifier.weight)
+    question = "How much is Carer's Allowance?"
+    sentences = ["You could get £83.30 a week if you care for someone at least 35 hours a week.",
+                 "You can apply online.", "The castle was built in the twelfth century."]
+    tokenizer = AutoTokenizer.from_pretrained(bundled_model_dir())
+    with torch.no_grad():
+        enc = tokenizer([question] * 3, sentences, padding=True, truncation="only_second", max_length=96,
+                        return_tensors="pt")
+        ours = model.eval()(**enc).logits.squeeze(-1).numpy()
+    shipped = Reader().logits(question, sentences)
+    assert np.argmax(ours) == np.argmax(shipped) == 0
+    assert np.abs(ours - shipped).max() < 0.6   # int8 weights dequantised; onnxruntime quantises activations too
+    with pytest.raises(ValueError, match="no weights for"):
+        load_into(AutoModelForSequenceClassification.from_pretrained(bundled_model_dir(), num_labels=2),
+                  READER_DIR / "reader.onnx")
+
+
 def test_a_short_real_run_trains_exports_and_resumes(tmp_path, capsys):
     paragraphs = [{"context": " ".join(PARAGRAPH), "qas": [
         {"id": str(k), "question": q, "answers": [{"text": a, "answer_start": " ".join(PARAGRAPH).index(a)}]}
@@ -161,3 +235,14 @@ def test_a_short_real_run_trains_exports_and_resumes(tmp_path, capsys):
     hard = json.loads((tmp_path / "work2" / "mined.json").read_text(encoding="utf-8"))["hard"]
     assert len(hard) == 3 and all(hard)
     assert "mine_with" in json.loads((tmp_path / "out2" / "reader.json").read_text(encoding="utf-8"))["settings"]
+    on = [*args, "--start-from", str(tmp_path / "out" / "reader.onnx"), "--documents", str(_documents_folder(tmp_path)),
+          "--cuad", "none", "--work", str(tmp_path / "work3"), "--out", str(tmp_path / "out3")]
+    assert main(on) == 0   # trained on from the first reader, with questions written against documents
+    about = json.loads((tmp_path / "out3" / "reader.json").read_text(encoding="utf-8"))
+    assert "staff-like documents" in about["trained_on"] and "trained on from" in about["trained_on"]
+    if about["weights"] == "int8":   # quantised per output channel: per tensor, a fine-tune's updates round away
+        import onnx
+
+        scales = [i for i in onnx.load(str(tmp_path / "out3" / "reader.onnx")).graph.initializer
+                  if i.name.startswith("onnx::MatMul") and i.name.endswith("_scale")]
+        assert scales and all(list(i.dims) == [384] or list(i.dims) == [1536] for i in scales)
