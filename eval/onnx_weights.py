@@ -27,7 +27,8 @@ def onnx_state(path: Path) -> dict[str, np.ndarray]:
     weights = {n: a for n, a in init.items() if n.startswith("onnx::MatMul")}   # fp32 export: unnamed, (in, out)
     for name in (n for n in init if n.endswith("_quantized")):
         base = name[:-len("_quantized")]
-        weights[base] = (init[name].astype(np.float32) - init[base + "_zero_point"].astype(np.float32)) * init[base + "_scale"]
+        zero = init[base + "_zero_point"].astype(np.float32)
+        weights[base] = (init[name].astype(np.float32) - zero) * init[base + "_scale"]
     for base, w in weights.items():
         if base.endswith("_Transposed"):          # a Gemm's weight, stored (in, out)
             out[base[:-len("_Transposed")]] = w.T

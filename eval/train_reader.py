@@ -16,10 +16,10 @@ whose answering sentence is then one more negative (answer the latest question, 
 Per CUAD question of the training contracts (odd rank by file name, `eval.cuad.part`; the others stay for
 calibration and measuring): the sentences holding an answer piece are positives, the most word-sharing other
 sentences of the contract are negatives; a question its contract does not answer gets negatives only.
-Questions written against documents like the ones staff use (`--documents`, eval/data/reader_train: benefit pages,
-policies and contracts, asked the way staff type, a quarter of them not answered by their document) pair in the same
-way (`document_pairs`). `--start-from` trains on from an earlier reader's ONNX (`eval.onnx_weights`) instead of the
-bundled weights: the shipped reader was made so, from the one trained on SQuAD and CUAD alone (see the README).
+Questions written against documents like the ones staff use (`--documents`, an eval dataset folder such as
+eval/data/staff_wide: benefit pages, policies and contracts, asked the way staff type, a quarter of them not answered
+by their document) pair in the same way (`document_pairs`). `--start-from` trains on from an earlier reader's ONNX
+(`eval.onnx_weights`) instead of the bundled weights (tried with the staff wide set, not shipped: see the README).
 Fixed seed; a progress bar with an ETA; a checkpoint every `--checkpoint-every` steps in `--work`, from which an
 interrupted run resumes. The result is exported to ONNX, quantised to int8 when that keeps the held-out
 accuracy within half a point, and written with its metadata to `--out`. Questions of SQuAD's dev sets are
@@ -195,10 +195,18 @@ def make_pairs(examples: list[Example], seed: int, follow_ups: float = 0.0,
     return pairs
 
 
+def _answering(sentences: list[str], answers) -> tuple[list[str], list[str]]:
+    """(the sentences holding an answer, the others that are no part of one either)."""
+    from eval.metrics import contains, fold
+
+    good = [s for s in sentences if answers and contains(s, answers)]
+    pieces = [fold(a) for a in answers]
+    return good, [s for s in sentences if s not in good and not any(fold(s) in a for a in pieces)]
+
+
 def cuad_pairs(folder: Path, negatives: int = 5, max_positives: int = 3) -> list[Pair]:
     """Pairs from the CUAD questions of the training contracts (eval.cuad.part "train"), in file order."""
     from eval.cuad import load, part
-    from eval.metrics import contains, fold
 
     items = part(load(folder), "train")
     pairs: list[Pair] = []
@@ -207,9 +215,7 @@ def cuad_pairs(folder: Path, negatives: int = 5, max_positives: int = 3) -> list
         sentences = [text[a:b] for a, b in split_sentences(text) if b - a >= 20]
         ranked = WordRank(sentences)
         for item in (i for i in items if i.docs[0] == doc):
-            good = [s for s in sentences if contains(s, item.answers)]
-            pieces = [fold(a) for a in item.answers]
-            bad = [s for s in sentences if s not in good and not any(fold(s) in a for a in pieces)]   # no part of an answer
+            good, bad = _answering(sentences, item.answers)
             pairs += [Pair(item.question, s, 1.0) for s in good[:max_positives]]
             pairs += [Pair(item.question, s, 0.0) for s in ranked(item.question, bad)[:negatives]]
     return pairs
@@ -217,8 +223,9 @@ def cuad_pairs(folder: Path, negatives: int = 5, max_positives: int = 3) -> list
 
 def document_pairs(folder: Path, seed: int, score=None, negatives: int = 4, max_positives: int = 2) -> list[Pair]:
     """Pairs from questions written against documents like the ones staff use (an eval dataset folder, docs/ and
-    qa*.jsonl, each question asked within one document, `docs`; eval/data/staff_wide): per question, the sentences holding an answer are
-    positives and the most word-sharing other sentences of its document plus one random one negatives, as the
+    qa*.jsonl, each question asked within one document, `docs`; eval/data/staff_wide): per question, the sentences
+    holding an answer are positives and the most word-sharing other sentences of its document plus one random one
+    negatives, as the
     reader reads them (`answerer.as_read`); with `score` (a reader's `logits`), the 3 of the 10 most word-sharing
     that it rates highest and the most word-sharing one: its own mistakes. A question its document does not answer
     has negatives only. A follow-up is asked as the chat resolves it and again as asked alone, as the answerer
@@ -226,7 +233,6 @@ def document_pairs(folder: Path, seed: int, score=None, negatives: int = 4, max_
     from assistant.answerer import as_read
     from assistant.question import plain, resolve
     from embeddings.loaders import load
-    from eval.metrics import contains, fold
 
     rng = random.Random(seed)
     sentences: dict[str, list[str]] = {}
@@ -243,10 +249,7 @@ def document_pairs(folder: Path, seed: int, score=None, negatives: int = 4, max_
                 sentences[doc] = [as_read(text[a:b].strip()) for a, b in split_sentences(text) if b - a >= 12]
                 ranks[doc] = WordRank(sentences[doc])
             pool = sentences[doc]
-            answers = item["answers"]
-            good = [s for s in pool if answers and contains(s, answers)]
-            pieces = [fold(a) for a in answers]
-            bad = [s for s in pool if s not in good and not any(fold(s) in a for a in pieces)]
+            good, bad = _answering(pool, item["answers"])
             readings = [resolve(item["question"], item["history"]).text]
             if item["history"] and plain(item["question"]) != readings[0]:
                 readings.append(plain(item["question"]))
@@ -399,8 +402,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="a reader ONNX whose highest-rated wrong sentences replace the negatives of other paragraphs "
                              "(default: word overlap)")
     parser.add_argument("--documents", type=Path, default=None,
-                        help="a folder of questions written against staff-like documents (docs/ and qa*.jsonl with a "
-                             "\"doc\" per line; eval/data/reader_train) that also train (default: none)")
+                        help="an eval dataset folder of questions each asked within one staff-like document (docs/ and "
+                             "qa*.jsonl; eval/data/staff_wide) whose pairs also train (default: none)")
     parser.add_argument("--documents-repeat", type=int, default=2,
                         help="times each pair of --documents is seen (default: %(default)s)")
     parser.add_argument("--start-from", type=Path, default=None,
@@ -431,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen += asked
     contract = cuad_pairs(args.cuad) * args.cuad_repeat if use_cuad else []
     if args.documents is not None and not any(args.documents.glob("qa*.jsonl")):
-        parser.error(f"{args.documents}: no qa*.jsonl there; give a folder like eval/data/reader_train")
+        parser.error(f"{args.documents}: no qa*.jsonl there; give a folder like eval/data/staff_wide")
     if args.start_from is not None and not args.start_from.is_file():
         parser.error(f"{args.start_from}: no such reader ONNX")
     if args.documents:
@@ -441,10 +444,9 @@ def main(argv: list[str] | None = None) -> int:
         written = document_pairs(args.documents, args.seed, score) * args.documents_repeat
     else:
         written = []
-    contract += written
     args.work.mkdir(parents=True, exist_ok=True)
     hard = mined(chosen, args.mine_with, args.work) if args.mine_with else None
-    pairs = make_pairs(chosen, args.seed, args.follow_ups, hard) + contract
+    pairs = make_pairs(chosen, args.seed, args.follow_ups, hard) + contract + written
     for k in range(1, args.yes_no if asked else 1):   # again, with other random negatives and follow-ups
         pairs += make_pairs(chosen[-len(asked):], args.seed + k, args.follow_ups, hard and hard[-len(asked):])
     made = unanswerable(chosen, args.unanswerable, args.seed)
@@ -452,8 +454,9 @@ def main(argv: list[str] | None = None) -> int:
     random.Random(args.seed).shuffle(pairs)
     steps = math.ceil(len(pairs) * args.epochs / args.batch_size)
     print(f"{len(examples)} usable questions; training on {len(chosen)} ({len(asked)} yes/no added) "
-          f"({len(pairs) - len(contract)} pairs, {len(made)} made unanswerable), "
-          f"{len(contract) - len(written)} CUAD pairs and {len(written)} of written questions: {steps} steps of {args.batch_size}; measuring on {len(held)} held out", flush=True)
+          f"({len(pairs) - len(contract) - len(written)} pairs, {len(made)} made unanswerable), {len(contract)} CUAD "
+          f"pairs and {len(written)} of written questions: {steps} steps of {args.batch_size}; measuring on "
+          f"{len(held)} held out", flush=True)
     model, tokenizer = train(pairs, args.work, steps, args.batch_size, args.lr, args.max_tokens, args.seed,
                              args.checkpoint_every, args.threads, args.start_from)
 
@@ -486,9 +489,9 @@ def main(argv: list[str] | None = None) -> int:
     shutil.copyfile(fp32 if pick == "fp32" else int8, args.out / "reader.onnx")
     about = {
         "format": 1, "base": "all-MiniLM-L6-v2", "max_tokens": args.max_tokens, "weights": pick,
-        "trained_on": f"SQuAD train-v1.0 (CC BY-SA 4.0): {len(chosen)} questions, {len(pairs) - len(contract)} pairs"
-                      + (f"; CUAD v1 (CC BY 4.0), odd-rank dev contracts: {len(contract) - len(written)} pairs"
-                         if len(contract) > len(written) else "")
+        "trained_on": f"SQuAD train-v1.0 (CC BY-SA 4.0): {len(chosen)} questions, "
+                      f"{len(pairs) - len(contract) - len(written)} pairs"
+                      + (f"; CUAD v1 (CC BY 4.0), odd-rank dev contracts: {len(contract)} pairs" if contract else "")
                       + (f"; questions written against staff-like documents ({args.documents}): {len(written)} pairs"
                          if written else "")
                       + (f"; trained on from {args.start_from}" if args.start_from else ""),

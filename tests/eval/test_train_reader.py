@@ -148,12 +148,13 @@ def _documents_folder(tmp_path):
         "<h2>How to claim</h2><p>You can apply online.</p><p>You can also apply by post.</p>"
         "<table><tr><th>Payment</th><th>Rate</th></tr><tr><td>Carer's Allowance</td><td>£83.30</td></tr></table>"
         "</body></html>", encoding="utf-8")
+    page = ["written/docs/carers.html"]
     rows = [
-        {"id": "c1", "docs": ["written/docs/carers.html"], "question": "how much is carers allowance", "answers": ["£83.30 a week"],
+        {"id": "c1", "docs": page, "question": "how much is carers allowance", "answers": ["£83.30 a week"],
          "history": []},
-        {"id": "c2", "docs": ["written/docs/carers.html"], "question": "how do i apply for it?", "answers": ["You can apply online."],
+        {"id": "c2", "docs": page, "question": "how do i apply for it?", "answers": ["You can apply online."],
          "history": ["how much is carers allowance"]},
-        {"id": "c3", "docs": ["written/docs/carers.html"], "question": "who is the minister for carers?", "answers": [], "history": []},
+        {"id": "c3", "docs": page, "question": "who is the minister for carers?", "answers": [], "history": []},
     ]
     (folder / "qa.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return folder
